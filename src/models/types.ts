@@ -1,5 +1,26 @@
 import type { Dtype } from '../core/units.js';
 
+/** Head shape of the sliding-window layers when it differs from the full-attention layers (Gemma 4, MiMo-V2). */
+export interface SlidingAttentionShape {
+  readonly numHeads: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  /** Value head size when it differs from headDim. */
+  readonly vHeadDim?: number;
+}
+
+/**
+ * DeepSeek-style sparse attention (DSA, V3.2 / GLM-5; MiniMax-M3 block-sparse): a small "lightning indexer"
+ * scores every cached token and the main attention reads only the best `topKTokens`. The indexer caches one
+ * key of `headDim` per token per indexed layer.
+ */
+export interface IndexerSpec {
+  readonly numHeads: number;
+  readonly headDim: number;
+  /** Tokens the main attention reads per query once the context is longer. */
+  readonly topKTokens: number;
+}
+
 /** Attention of one model: grouped-query (MHA/MQA are special cases) or DeepSeek-style multi-head latent. */
 export type AttentionSpec =
   | {
@@ -11,6 +32,16 @@ export type AttentionSpec =
       readonly slidingWindowTokens: number | null;
       /** How many of the layers use the sliding window (0 when none). */
       readonly numSlidingLayers: number;
+      /** Value head size when it differs from headDim (MiMo-V2: 192 for q/k, 128 for v). */
+      readonly vHeadDim?: number;
+      /** Shape of the sliding-window layers when it differs from the one above (which is the full layers'). */
+      readonly sliding?: SlidingAttentionShape;
+      /** Full-attention layers reuse the K projection for V (Gemma 4 `attention_k_eq_v`): no v_proj weights. */
+      readonly kEqualsV?: boolean;
+      /** q_proj also emits a per-head output gate (Qwen3-Next/3.5 `attn_output_gate`): q weights double. */
+      readonly outputGate?: boolean;
+      /** Sparse attention with an indexer on the layers marked `sparse` (all full layers when `layers` is absent). */
+      readonly indexer?: IndexerSpec;
     }
   | {
       readonly kind: 'mla';
@@ -21,7 +52,65 @@ export type AttentionSpec =
       readonly qkNopeHeadDim: number;
       readonly qkRopeHeadDim: number;
       readonly vHeadDim: number;
+      /** DeepSeek-V3.2 / GLM-5 sparse attention (DSA). */
+      readonly indexer?: IndexerSpec;
     };
+
+/**
+ * The fixed-size-state token mixer of the linear-attention layers. Its state does not grow with context, so it
+ * holds no KV cache; its weights and state size depend on the kind.
+ */
+export type LinearAttentionSpec =
+  | {
+      /** Gated DeltaNet (Qwen3-Next, Qwen3.5): q,k at key size, v and the output gate z at value size. */
+      readonly kind: 'gated-deltanet';
+      readonly numKeyHeads: number;
+      readonly keyHeadDim: number;
+      readonly numValueHeads: number;
+      readonly valueHeadDim: number;
+      readonly convKernel: number;
+    }
+  | {
+      /** Kimi Delta Attention (Kimi-Linear, Kimi-K3): per-channel gated delta rule, q/k/v of numHeads·headDim. */
+      readonly kind: 'kda';
+      readonly numHeads: number;
+      readonly headDim: number;
+      readonly convKernel: number;
+      /** The forget gate is a full hidden→heads·headDim matrix instead of a rank-headDim pair. */
+      readonly fullRankGate: boolean;
+    }
+  | {
+      /** Mamba-2 SSM block (Nemotron-H): d_inner = numHeads·headDim, B and C of numGroups·stateSize. */
+      readonly kind: 'mamba2';
+      readonly numHeads: number;
+      readonly headDim: number;
+      readonly stateSize: number;
+      readonly numGroups: number;
+      readonly convKernel: number;
+    }
+  | {
+      /** Lightning attention (MiniMax-01): linear attention with q,k,v, an output gate and a headDim² state per head. */
+      readonly kind: 'lightning';
+      readonly numHeads: number;
+      readonly headDim: number;
+    };
+
+/** Token mixer of one layer: softmax attention over all tokens, over a sliding window, a linear/recurrent mixer, or none. */
+export type MixerKind = 'full' | 'sliding' | 'linear' | 'none';
+/** Feed-forward of one layer. */
+export type FfnKind = 'dense' | 'moe' | 'none';
+
+/** One layer (block) of a non-uniform stack. */
+export interface LayerSpec {
+  readonly mixer: MixerKind;
+  readonly ffn: FfnKind;
+  /** Dense FFN intermediate size of this layer when it differs from `intermediateSize` (Nemotron-NAS). */
+  readonly intermediateSize?: number;
+  /** KV heads of this layer when they differ from the attention spec's (Nemotron-NAS). */
+  readonly numKvHeads?: number;
+  /** The layer's attention uses the indexer (sparse attention). */
+  readonly sparse?: boolean;
+}
 
 export interface MoeSpec {
   readonly numExperts: number;
@@ -33,6 +122,11 @@ export interface MoeSpec {
   readonly sharedIntermediateSize: number;
   /** Layers whose FFN is dense instead of MoE (DeepSeek's first_k_dense_replace). */
   readonly numDenseLayers: number;
+  /**
+   * Latent MoE (Nemotron-3 Super/Ultra `moe_latent_size`, Kimi-K3 `routed_expert_hidden_size`): routed experts
+   * work in this smaller width, behind a hidden→latent and a latent→hidden projection shared by all experts.
+   */
+  readonly latentSize?: number;
 }
 
 /** The architecture facts phasewise needs, read from a Hugging Face config.json. */
@@ -54,8 +148,29 @@ export interface ModelArch {
   readonly maxContextTokens: number;
   /** Precision of the published weights (from torch_dtype / quantization_config). */
   readonly weightDtype: Dtype;
+  /** Precision of the routed experts when it differs from `weightDtype` (gpt-oss: mxfp4 experts). */
+  readonly expertWeightDtype?: Dtype;
   /** Default KV-cache precision (= activation dtype unless the config says otherwise). */
   readonly kvDtype: Dtype;
+
+  // Optional refinements. Code that ignores them still gets a sound (coarser) model; `figures.ts` uses them all.
+
+  /** `model_type` of the (text) config. */
+  readonly modelType?: string;
+  /** Per-layer mixer and FFN when the stack is not uniform (hybrids, interleaved MoE, NAS); length numLayers. */
+  readonly layers?: readonly LayerSpec[];
+  /** Shape of the linear-attention layers (required to count their weights exactly). */
+  readonly linearAttention?: LinearAttentionSpec;
+  /** FFN has gate, up and down matrices (SwiGLU/GeGLU); false for 2-matrix MLPs (Nemotron-H relu²). Default true. */
+  readonly gatedFfn?: boolean;
+  /** Routed-expert weight precision when it differs from weightDtype (gpt-oss mxfp4 experts, NVFP4 MoE checkpoints). */
+  readonly expertWeightDtype?: Dtype;
+  /** Attention (mixer) weight precision when it differs from weightDtype (NVFP4 checkpoints keep attention in bf16/fp8). */
+  readonly attentionWeightDtype?: Dtype;
+  /** Block-scale bytes per element of the 4-bit weights of this checkpoint: NVFP4 1/16, MXFP4 1/32, int4 g32/bf16 1/16. */
+  readonly quantScaleBytesPerElement?: number;
+  /** Multi-token-prediction layers shipped with the checkpoint; not part of the figures (used only for speculation). */
+  readonly numMtpLayers?: number;
 }
 
 /** Weight bytes of a whole model, split the way placement and perf need them. */

@@ -1,0 +1,59 @@
+import type { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+
+/** Turn the first zod issue into a UsageError naming the field path, the value given and what is accepted. */
+export function usageErrorFromZod(error: z.ZodError, input: unknown, where: string): UsageError {
+  const issue = error.issues[0]!;
+  const path = formatPath(issue.path);
+  const value = valueAt(input, issue.path);
+  const field = path === '' ? where : `${where}: field ${path}`;
+  if (issue.code === 'unrecognized_keys') {
+    return new UsageError(`${field} has an unknown field`, issue.keys.join(', '), 'only the documented fields', hintFor(issue));
+  }
+  return new UsageError(field, value, acceptedFor(issue));
+}
+
+function acceptedFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `a value of type ${issue.expected}`;
+    case 'too_small':
+      if (issue.origin === 'array') return `a list with at least ${String(issue.minimum)} items`;
+      if (issue.origin === 'string') return `a text of at least ${String(issue.minimum)} characters`;
+      return `a number ${issue.inclusive === false ? '>' : '≥'} ${String(issue.minimum)}`;
+    case 'too_big':
+      if (issue.origin === 'array') return `a list with at most ${String(issue.maximum)} items`;
+      return `a number ${issue.inclusive === false ? '<' : '≤'} ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union':
+      if ('options' in issue && issue.discriminator !== undefined && issue.options) {
+        return `field "${issue.discriminator}" one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+      }
+      return issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function hintFor(issue: z.core.$ZodIssue): string | undefined {
+  return issue.code === 'unrecognized_keys' ? 'Check the spelling against `--help` or docs/scenario.md.' : undefined;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p as string];
+  }
+  return cur;
+}
