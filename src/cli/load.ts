@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { UsageError } from '../core/errors.js';
+import { parseConfigText } from '../models/config-text.js';
 import { parseHfConfig } from '../models/parse-config.js';
 import type { ModelArch } from '../models/types.js';
 import { parseTraceCsv } from '../workload/trace.js';
@@ -59,9 +60,10 @@ export function builtinModelIds(): string[] {
 export function loadModel(idOrPath: string, where = 'model'): ModelArch {
   const looksLikePath = idOrPath.endsWith('.json') || idOrPath.startsWith('.') || idOrPath.startsWith('/') || fs.existsSync(idOrPath);
   if (looksLikePath && fs.existsSync(idOrPath)) {
-    const file = fs.statSync(idOrPath).isDirectory() ? path.join(idOrPath, 'config.json') : idOrPath;
-    const json = parseJsonFile(file, where);
-    return parseHfConfig(json, idOrPath);
+    const isDir = fs.statSync(idOrPath).isDirectory();
+    const file = isDir ? path.join(idOrPath, 'config.json') : idOrPath;
+    const quant = readQuantSideFile(file, where);
+    return parseHfConfig(parseJsonFile(file, where), idOrPath, quant);
   }
   const ids = builtinModelIds();
   const want = idOrPath.toLowerCase();
@@ -76,16 +78,25 @@ export function loadModel(idOrPath: string, where = 'model'): ModelArch {
     );
   }
   const file = path.join(dataDir(), 'models', `${id.replace('/', '--')}_config.json`);
-  return parseHfConfig(parseJsonFile(file, where), id);
+  return parseHfConfig(parseJsonFile(file, where), id, readQuantSideFile(file, where));
 }
 
+/**
+ * NVIDIA ModelOpt checkpoints describe their quantization in a side file: `hf_quant_config.json` beside a
+ * `config.json`, or `org--name_hf_quant_config.json` beside `org--name_config.json` in data/models.
+ */
+function readQuantSideFile(configFile: string, where: string): unknown {
+  const dir = path.dirname(configFile);
+  const name = path.basename(configFile);
+  const sideName = name === 'config.json' ? 'hf_quant_config.json' : name.endsWith('_config.json') ? name.replace(/_config\.json$/, '_hf_quant_config.json') : null;
+  if (sideName === null) return undefined;
+  const side = path.join(dir, sideName);
+  return fs.existsSync(side) ? parseJsonFile(side, where) : undefined;
+}
+
+/** Hugging Face configs are Python-written JSON: tolerate its Infinity/NaN tokens. */
 function parseJsonFile(file: string, where: string): unknown {
-  const text = readUserFile(file, where);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${where} (${file})`, (e as Error).message, 'a JSON file');
-  }
+  return parseConfigText(readUserFile(file, where), `${where} (${file})`);
 }
 
 export const BUILTIN_TRACES: Readonly<Record<string, string>> = {

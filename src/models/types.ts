@@ -108,8 +108,10 @@ export interface LayerSpec {
   readonly intermediateSize?: number;
   /** KV heads of this layer when they differ from the attention spec's (Nemotron-NAS). */
   readonly numKvHeads?: number;
-  /** The layer's attention uses the indexer (sparse attention). */
+  /** The layer's attention reads only the indexer's top-k tokens (sparse attention). */
   readonly sparse?: boolean;
+  /** The layer reuses an earlier layer's top-k selection (GLM-5.2 `indexer_types: "shared"`): no indexer of its own. */
+  readonly sharedIndexer?: boolean;
 }
 
 export interface MoeSpec {
@@ -148,7 +150,7 @@ export interface ModelArch {
   readonly maxContextTokens: number;
   /** Precision of the published weights (from torch_dtype / quantization_config). */
   readonly weightDtype: Dtype;
-  /** Precision of the routed experts when it differs from `weightDtype` (gpt-oss: mxfp4 experts). */
+  /** Precision of the routed experts when it differs from `weightDtype` (gpt-oss: mxfp4 experts; NVFP4 MoE checkpoints). */
   readonly expertWeightDtype?: Dtype;
   /** Default KV-cache precision (= activation dtype unless the config says otherwise). */
   readonly kvDtype: Dtype;
@@ -163,8 +165,6 @@ export interface ModelArch {
   readonly linearAttention?: LinearAttentionSpec;
   /** FFN has gate, up and down matrices (SwiGLU/GeGLU); false for 2-matrix MLPs (Nemotron-H relu²). Default true. */
   readonly gatedFfn?: boolean;
-  /** Routed-expert weight precision when it differs from weightDtype (gpt-oss mxfp4 experts, NVFP4 MoE checkpoints). */
-  readonly expertWeightDtype?: Dtype;
   /** Attention (mixer) weight precision when it differs from weightDtype (NVFP4 checkpoints keep attention in bf16/fp8). */
   readonly attentionWeightDtype?: Dtype;
   /** Block-scale bytes per element of the 4-bit weights of this checkpoint: NVFP4 1/16, MXFP4 1/32, int4 g32/bf16 1/16. */

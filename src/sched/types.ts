@@ -44,6 +44,12 @@ export interface ScheduledSeq {
   readonly blockIds: readonly number[];
   /** True when this step completes the known tokens, so the step samples a new output token for it. */
   readonly samples: boolean;
+  /**
+   * Tokens whose KV arrived with the request (`precomputedTokens`, beyond any prefix-cache hit): the executor
+   * writes them into positions [numComputedTokens − numExternalTokens, numComputedTokens) of the block table
+   * before computing this step. Non-zero only on the step that first admits such a request.
+   */
+  readonly numExternalTokens?: number;
 }
 
 export interface SchedulerStep {

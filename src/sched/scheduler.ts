@@ -1,0 +1,365 @@
+/**
+ * One replica's scheduler, vLLM v1 style: a request only has known tokens (prompt + outputs so far) and computed
+ * tokens; every step gives each request min(known − computed, budget left) new tokens. Prefill, chunked prefill,
+ * decode, resumption after preemption and KV arriving from a prefill worker all fall out of that rule.
+ *
+ * The caller (simulator or engine) alternates `schedule()` → execute the step → `complete(step)`; one step is in
+ * flight at a time. Pure: no clock, no I/O, no randomness, so the same calls give the same steps.
+ */
+import { KvBlockManager, type PrefixCacheStats, type PrefixHit } from './kv-block-manager.js';
+import { RequestQueue } from './request-queue.js';
+import type {
+  NewRequest,
+  ReplicaLoad,
+  ScheduledSeq,
+  SchedulerConfig,
+  SchedulerStep,
+  StepOutcome,
+} from './types.js';
+
+/** Why `add` turned a request away; it was not queued. */
+export type AddRejectCode = 'exceeds-kv-capacity' | 'exceeds-token-budget';
+
+export type AddResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: AddRejectCode; readonly reason: string };
+
+export type RequestStatus = 'waiting' | 'running' | 'finished';
+
+/** What the scheduler knows of a live request (read-only view of its internal state). */
+export interface RequestView {
+  readonly id: number;
+  readonly numPromptTokens: number;
+  readonly maxOutputTokens: number;
+  readonly numOutputTokens: number;
+  readonly numComputedTokens: number;
+  readonly numPreemptions: number;
+  readonly status: RequestStatus;
+}
+
+interface RequestState {
+  readonly id: number;
+  readonly numPromptTokens: number;
+  readonly maxOutputTokens: number;
+  /** Empty when prefix caching is off or the caller gave none. */
+  readonly blockHashes: readonly number[];
+  numOutputTokens: number;
+  numComputedTokens: number;
+  /** KV that arrives with the request, used at its first admission only (a recompute after preemption is local). */
+  numPrecomputedTokens: number;
+  numPreemptions: number;
+  status: RequestStatus;
+}
+
+const OK: AddResult = { ok: true };
+const EMPTY_IDS: readonly number[] = [];
+const EMPTY_OUTCOME: StepOutcome = { sampledIds: EMPTY_IDS, finishedIds: EMPTY_IDS };
+
+export class Scheduler {
+  readonly config: SchedulerConfig;
+  private readonly kv: KvBlockManager;
+  private readonly requests = new Map<number, RequestState>();
+  /** FCFS; preempted requests go back to the front. Aborted entries are skipped lazily (see peekWaiting). */
+  private readonly waiting = new RequestQueue<RequestState>();
+  private numWaitingReqs = 0;
+  /** In admission order; preemption takes from the end. */
+  private readonly running: RequestState[] = [];
+  private inFlight: SchedulerStep | null = null;
+  private numPreemptionsTotal = 0;
+
+  constructor(cfg: SchedulerConfig) {
+    for (const key of ['maxNumBatchedTokens', 'maxNumSeqs', 'blockSizeTokens', 'numKvBlocks'] as const) {
+      const v = cfg[key];
+      if (!Number.isInteger(v) || v < 1) throw new Error(`SchedulerConfig.${key} is ${v}; accepted: an integer ≥ 1.`);
+    }
+    this.config = { ...cfg };
+    this.kv = new KvBlockManager(cfg.numKvBlocks, cfg.blockSizeTokens);
+  }
+
+  /**
+   * Queue a request. Throws on a caller bug (duplicate live id, malformed counts); returns `ok: false` without
+   * queueing when the request can never run here: its longest sequence (prompt + max output − 1 tokens, the
+   * last output is never fed back) needs more blocks than the whole cache — it would be preempted forever — or,
+   * with chunked prefill off, its first prefill exceeds the step budget (vLLM then requires
+   * max_num_batched_tokens ≥ max_model_len).
+   */
+  add(req: NewRequest): AddResult {
+    const { id, promptTokens, maxOutputTokens } = req;
+    const initialOutputTokens = req.initialOutputTokens ?? 0;
+    const precomputedTokens = req.precomputedTokens ?? 0;
+    if (this.requests.has(id)) throw new Error(`Scheduler.add: request id ${id} is already waiting or running.`);
+    checkCount(id, 'promptTokens', promptTokens, 1);
+    checkCount(id, 'maxOutputTokens', maxOutputTokens, 1);
+    checkCount(id, 'initialOutputTokens', initialOutputTokens, 0);
+    checkCount(id, 'precomputedTokens', precomputedTokens, 0);
+    if (initialOutputTokens >= maxOutputTokens)
+      throw new Error(`Scheduler.add: request ${id}: initialOutputTokens is ${initialOutputTokens}; accepted: fewer than maxOutputTokens (${maxOutputTokens}).`);
+    const numKnownTokens = promptTokens + initialOutputTokens;
+    if (precomputedTokens >= numKnownTokens)
+      throw new Error(
+        `Scheduler.add: request ${id}: precomputedTokens is ${precomputedTokens}; accepted: fewer than prompt + initial outputs (${numKnownTokens}), since the last known token must be computed to sample the next.`,
+      );
+    const { blockSizeTokens: bs, numKvBlocks, maxNumBatchedTokens } = this.config;
+    const blockHashes = this.config.enablePrefixCaching ? (req.blockHashes ?? EMPTY_IDS) : EMPTY_IDS;
+    if (blockHashes.length > Math.floor(promptTokens / bs))
+      throw new Error(
+        `Scheduler.add: request ${id}: ${blockHashes.length} block hashes; accepted: at most floor(${promptTokens} / ${bs}) = ${Math.floor(promptTokens / bs)}, one per full prompt block (same block size as the scheduler).`,
+      );
+    if (blockHashes.length > 1 && new Set(blockHashes).size !== blockHashes.length)
+      throw new Error(`Scheduler.add: request ${id}: block hashes repeat; accepted: chained hashes, distinct within a request.`);
+
+    const maxSeqTokens = promptTokens + maxOutputTokens - 1;
+    const numMaxBlocks = Math.ceil(maxSeqTokens / bs);
+    if (numMaxBlocks > numKvBlocks)
+      return {
+        ok: false,
+        code: 'exceeds-kv-capacity',
+        reason: `request ${id}: prompt ${promptTokens} + max output ${maxOutputTokens} − 1 = ${maxSeqTokens} tokens need ${numMaxBlocks} KV blocks of ${bs} tokens; the replica has ${numKvBlocks} (${numKvBlocks * bs} tokens).`,
+      };
+    const numFirstPrefillTokens = numKnownTokens - precomputedTokens;
+    if (!this.config.enableChunkedPrefill && numFirstPrefillTokens > maxNumBatchedTokens)
+      return {
+        ok: false,
+        code: 'exceeds-token-budget',
+        reason: `request ${id}: its prefill of ${numFirstPrefillTokens} tokens exceeds maxNumBatchedTokens ${maxNumBatchedTokens} and chunked prefill is off; enable chunked prefill or raise the budget.`,
+      };
+
+    const state: RequestState = {
+      id,
+      numPromptTokens: promptTokens,
+      maxOutputTokens,
+      blockHashes,
+      numOutputTokens: initialOutputTokens,
+      numComputedTokens: 0,
+      numPrecomputedTokens: precomputedTokens,
+      numPreemptions: 0,
+      status: 'waiting',
+    };
+    this.requests.set(id, state);
+    this.waiting.pushBack(state);
+    this.numWaitingReqs++;
+    return OK;
+  }
+
+  /**
+   * Build the next step: running requests first, in order, preempting from the back when blocks run out; then,
+   * if nothing was preempted, waiting requests FCFS while budget, maxNumSeqs and blocks allow.
+   */
+  schedule(): SchedulerStep {
+    if (this.inFlight !== null) throw new Error('Scheduler.schedule: the previous step is still in flight; call complete(step) first.');
+    const { maxNumBatchedTokens, maxNumSeqs, blockSizeTokens: bs } = this.config;
+    const seqs: ScheduledSeq[] = [];
+    const preemptedIds: number[] = [];
+    const admittedIds: number[] = [];
+    let budget = maxNumBatchedTokens;
+
+    // Running requests: a decode takes 1 token, a partly prefilled request continues its prefill.
+    let i = 0;
+    while (i < this.running.length && budget > 0) {
+      const req = this.running[i]!;
+      const numNew = Math.min(req.numPromptTokens + req.numOutputTokens - req.numComputedTokens, budget);
+      let fits = this.kv.allocateSlots(req.id, req.numComputedTokens + numNew);
+      while (!fits) {
+        // Recompute preemption of the last running request; it is never one already scheduled in this step,
+        // since those sit before index i.
+        const victim = this.running.pop()!;
+        this.preempt(victim);
+        preemptedIds.push(victim.id);
+        if (victim === req) break;
+        fits = this.kv.allocateSlots(req.id, req.numComputedTokens + numNew);
+      }
+      if (!fits) break;
+      seqs.push(this.scheduledSeq(req, numNew, 0));
+      budget -= numNew;
+      i++;
+    }
+
+    // Waiting requests, only when memory is not under pressure (vLLM: no admission in a step that preempted).
+    if (preemptedIds.length === 0) {
+      while (budget > 0 && this.running.length < maxNumSeqs) {
+        const req = this.peekWaiting();
+        if (req === undefined) break;
+        const numKnown = req.numPromptTokens + req.numOutputTokens;
+        // Never hit the whole sequence: the last known token must be computed to sample the next one.
+        const numHitBlocks =
+          req.blockHashes.length > 0 ? this.kv.cachedPrefixBlocks(req.blockHashes, Math.floor((numKnown - 1) / bs)) : 0;
+        const numHitTokens = numHitBlocks * bs;
+        const numComputed = Math.max(numHitTokens, req.numPrecomputedTokens);
+        const numRemaining = numKnown - numComputed;
+        // Without chunked prefill the whole remaining prefill must fit, else stop (FCFS: nobody overtakes). A
+        // resumed request longer than the whole budget could never fit; it alone is prefilled in chunks.
+        if (!this.config.enableChunkedPrefill && numRemaining > budget && numRemaining <= maxNumBatchedTokens) break;
+        const numNew = Math.min(numRemaining, budget);
+        const hit: PrefixHit | undefined = this.config.enablePrefixCaching
+          ? { blockHashes: req.blockHashes, numBlocks: numHitBlocks, numQueryTokens: numKnown }
+          : undefined;
+        // No preemption on behalf of a waiting request; the first that does not fit stops admission (FCFS).
+        if (!this.kv.allocateSlots(req.id, numComputed + numNew, hit)) break;
+        this.waiting.popFront();
+        this.numWaitingReqs--;
+        req.status = 'running';
+        req.numComputedTokens = numComputed;
+        req.numPrecomputedTokens = 0;
+        this.running.push(req);
+        admittedIds.push(req.id);
+        seqs.push(this.scheduledSeq(req, numNew, numComputed - numHitTokens));
+        budget -= numNew;
+      }
+    }
+
+    const numScheduledTokens = maxNumBatchedTokens - budget;
+    if (budget < 0 || seqs.length > maxNumSeqs || this.running.length > maxNumSeqs)
+      throw new Error(`Scheduler.schedule: invariant broken (${numScheduledTokens} tokens, ${seqs.length} seqs, ${this.running.length} running).`);
+    const step: SchedulerStep = { seqs, numScheduledTokens, preemptedIds, admittedIds };
+    // An empty step computes nothing; the caller need not complete it.
+    this.inFlight = seqs.length > 0 ? step : null;
+    return step;
+  }
+
+  /**
+   * Take the executed step back: advance computed tokens, count one output for each seq that sampled, finish
+   * those that reached maxOutputTokens or are in `stoppedIds` (normally: their sampled token was a stop token;
+   * any seq of the step listed there is finished), and free the finished requests' blocks. Seqs of requests
+   * aborted while the step was in flight are ignored.
+   */
+  complete(step: SchedulerStep, stoppedIds?: ReadonlySet<number>): StepOutcome {
+    if (step.seqs.length === 0) return EMPTY_OUTCOME;
+    if (step !== this.inFlight) throw new Error('Scheduler.complete: this step is not the one in flight (each step is completed once, in order).');
+    this.inFlight = null;
+    const sampledIds: number[] = [];
+    const finishedIds: number[] = [];
+    const cachePrefixes = this.config.enablePrefixCaching;
+    for (const seq of step.seqs) {
+      const req = this.requests.get(seq.id);
+      if (req === undefined || req.status !== 'running') continue;
+      req.numComputedTokens += seq.numNewTokens;
+      if (cachePrefixes && req.blockHashes.length > 0) this.kv.cacheFullBlocks(req.id, req.blockHashes, req.numComputedTokens);
+      let done = false;
+      if (seq.samples) {
+        req.numOutputTokens++;
+        sampledIds.push(req.id);
+        done = req.numOutputTokens >= req.maxOutputTokens;
+      }
+      if (!done && stoppedIds !== undefined && stoppedIds.has(req.id)) done = true;
+      if (done) {
+        this.release(req);
+        finishedIds.push(req.id);
+      }
+    }
+    if (finishedIds.length > 0) this.dropFinishedFromRunning();
+    return { sampledIds, finishedIds };
+  }
+
+  /** The client went away: drop the request wherever it is and free its blocks now. False if unknown. */
+  abort(id: number): boolean {
+    const req = this.requests.get(id);
+    if (req === undefined) return false;
+    if (req.status === 'waiting') {
+      this.numWaitingReqs--; // its queue entry is skipped when it reaches the front
+    } else if (req.status === 'running') {
+      const idx = this.running.indexOf(req);
+      if (idx >= 0) this.running.splice(idx, 1);
+    }
+    this.release(req);
+    return true;
+  }
+
+  load(): ReplicaLoad {
+    return { numWaiting: this.numWaitingReqs, numRunning: this.running.length, kvUsage: this.kv.usage() };
+  }
+
+  /** Leading blocks of `blockHashes` cached here (0 with prefix caching off). Pure; for prefix-aware routing. */
+  cachedPrefixBlocks(blockHashes: readonly number[]): number {
+    return this.config.enablePrefixCaching ? this.kv.cachedPrefixBlocks(blockHashes) : 0;
+  }
+
+  get numWaiting(): number {
+    return this.numWaitingReqs;
+  }
+
+  get numRunning(): number {
+    return this.running.length;
+  }
+
+  get numUsedBlocks(): number {
+    return this.kv.numUsedBlocks();
+  }
+
+  get numKvBlocks(): number {
+    return this.kv.numKvBlocks;
+  }
+
+  /** Preemptions since construction (each one is a recompute of prompt + outputs so far). */
+  get numPreemptions(): number {
+    return this.numPreemptionsTotal;
+  }
+
+  get prefixCacheStats(): Readonly<PrefixCacheStats> {
+    return this.kv.prefixCacheStats;
+  }
+
+  /** The block manager, read-mostly: for metrics and tests. Mutating it behind the scheduler breaks it. */
+  get kvBlockManager(): KvBlockManager {
+    return this.kv;
+  }
+
+  hasWork(): boolean {
+    return this.numWaitingReqs + this.running.length > 0;
+  }
+
+  /** A live request's state, or undefined once finished or aborted. */
+  request(id: number): RequestView | undefined {
+    return this.requests.get(id);
+  }
+
+  private scheduledSeq(req: RequestState, numNewTokens: number, numExternalTokens: number): ScheduledSeq {
+    const numComputedTokens = req.numComputedTokens;
+    return {
+      id: req.id,
+      numNewTokens,
+      numComputedTokens,
+      // Live view of the block table: valid until the next schedule(); copy it to keep it.
+      blockIds: this.kv.blockIds(req.id),
+      samples: numComputedTokens + numNewTokens === req.numPromptTokens + req.numOutputTokens,
+      numExternalTokens,
+    };
+  }
+
+  /** Recompute preemption: drop the KV, keep the outputs as known tokens, requeue at the front. */
+  private preempt(req: RequestState): void {
+    this.kv.free(req.id);
+    req.numComputedTokens = 0;
+    req.numPrecomputedTokens = 0;
+    req.numPreemptions++;
+    req.status = 'waiting';
+    this.numPreemptionsTotal++;
+    this.waiting.pushFront(req);
+    this.numWaitingReqs++;
+  }
+
+  private release(req: RequestState): void {
+    this.kv.free(req.id);
+    req.status = 'finished';
+    this.requests.delete(req.id);
+  }
+
+  /** The front waiting request, discarding entries of requests aborted while waiting. */
+  private peekWaiting(): RequestState | undefined {
+    for (;;) {
+      const req = this.waiting.peek();
+      if (req === undefined || req.status === 'waiting') return req;
+      this.waiting.popFront();
+    }
+  }
+
+  private dropFinishedFromRunning(): void {
+    let j = 0;
+    for (const req of this.running) if (req.status === 'running') this.running[j++] = req;
+    this.running.length = j;
+  }
+}
+
+function checkCount(id: number, field: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`Scheduler.add: request ${id}: ${field} is ${value}; accepted: an integer ≥ ${min}.`);
+}
