@@ -54,12 +54,15 @@ export function showCommand(what: 'hardware' | 'model', id: string, opts: { json
     if (!isDtype(v)) throw new UsageError(flag, v, 'fp32, bf16, fp16, fp8, int8, fp4 or int4');
     return v;
   };
-  const weights = dtype(opts.weights, '--weights') ?? arch.weightDtype;
-  const kv = dtype(opts.kv, '--kv') ?? arch.kvDtype;
-  const summary = modelSummary(arch, { weight: weights, moe: opts.weights ? weights : (arch.expertWeightDtype ?? weights), kv });
-  if (opts.json) return out(JSON.stringify({ ...summary, arch }, null, 2));
+  const weight = dtype(opts.weights, '--weights');
+  const kv = dtype(opts.kv, '--kv');
+  // Parts not named keep the checkpoint's own precision (e.g. mxfp4 experts stay mxfp4).
+  const summary = modelSummary(arch, { weight: weight ?? arch.weightDtype, ...(kv ? { kv } : {}) });
+  // Contract: weightBytes is the total; the split by part sits beside it.
+  const json = { ...summary, weightBytes: summary.weightBytes.total, weightBytesByPart: summary.weightBytes };
+  if (opts.json) return out(JSON.stringify({ ...json, arch }, null, 2));
   const rows: string[][] = [];
-  for (const [k, v] of Object.entries(summary)) {
+  for (const [k, v] of Object.entries(json)) {
     if (typeof v === 'number') rows.push([k, /bytes/i.test(k) ? `${bytes(v)} (${v})` : num(v)]);
     else if (typeof v === 'string') rows.push([k, v]);
     else if (v && typeof v === 'object' && !Array.isArray(v)) {

@@ -29,7 +29,7 @@ export function readUserFile(file: string, what: string): string {
 
 /** Parse YAML or JSON text (JSON is YAML); errors name the file, line and column. */
 export function parseStructured(text: string, where: string): unknown {
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];

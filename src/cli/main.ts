@@ -4,6 +4,7 @@ import { isUsageError } from '../core/errors.js';
 import { listCommand, showCommand } from './catalog-commands.js';
 import { scenarioFromArgs, type ScenarioFlags } from './scenario-input.js';
 import { resultJson, resultTable, runScenarioFromFiles } from './simulate-command.js';
+import { validateCommand, type ValidateOptions } from './validate-command.js';
 
 /** Exit codes: 0 ok, 1 internal failure (a bug: report it), 2 the user's input was wrong. */
 const EXIT_USAGE = 2;
@@ -53,6 +54,15 @@ function buildProgram(): Command {
       const result = runScenarioFromFiles(scenario, opts.hardware);
       process.stdout.write(`${opts.json ? resultJson(result) : resultTable(result)}\n`);
     });
+
+  program
+    .command('validate')
+    .description('replay measured deployments and report the median / p90 absolute percentage error of TTFT and TPOT')
+    .option('--data <file>', 'CSV in the schema of silicon_dev.csv (default: the shipped data/validation/silicon_dev.csv)')
+    .option('--out <file>', 'write one line per row: id,pred_ttft_ms,pred_tpot_ms,… with a reason for rows not predicted')
+    .option('--json', 'print the summary as JSON', false)
+    .option('--limit <n>', 'only the first n rows (for a quick look)')
+    .action((opts: ValidateOptions) => validateCommand(opts));
 
   const list = program.command('list').description('list the built-in catalogs');
   list

@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import { CATALOG_DEVICES } from './catalog-data.js';
-import { closest } from './closest.js';
+import { closest } from '../core/closest.js';
 import { blankDevice, defaultWeightsInSramOnly, deviceFromBase, mergeDevice, missingForNewDevice } from './merge.js';
 import { parseDeviceFile } from './schema.js';
 import type { Device } from './types.js';

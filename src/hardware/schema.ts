@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
-import { closest } from './closest.js';
+import { closest } from '../core/closest.js';
 
 /** Lowercase ids and aliases: `h100`, `groq3-lpu`, `my_chip.v2`. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;

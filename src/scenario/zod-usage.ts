@@ -1,14 +1,21 @@
 import type { z } from 'zod';
+import { closest } from '../core/closest.js';
 import { UsageError } from '../core/errors.js';
 
 /** Turn the first zod issue into a UsageError naming the field path, the value given and what is accepted. */
 export function usageErrorFromZod(error: z.ZodError, input: unknown, where: string): UsageError {
-  const issue = error.issues[0]!;
+  // A misspelt field shows up twice: as unknown, and as its correct name missing. Report the misspelling.
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]!;
   const path = formatPath(issue.path);
   const value = valueAt(input, issue.path);
   const field = path === '' ? where : `${where}: field ${path}`;
   if (issue.code === 'unrecognized_keys') {
-    return new UsageError(`${field} has an unknown field`, issue.keys.join(', '), 'only the documented fields', hintFor(issue));
+    const missing = error.issues
+      .filter((i) => i.code === 'invalid_type' && valueAt(input, i.path) === undefined && sameParent(i.path, issue.path))
+      .map((i) => String(i.path[i.path.length - 1]));
+    const guess = missing.length > 0 ? closest(issue.keys[0]!, missing) : null;
+    const hint = guess && guess.distance <= 3 ? `Did you mean "${guess.name}"?` : 'Check the spelling against docs/scenario.md.';
+    return new UsageError(`${field} has an unknown field`, issue.keys.join(', '), 'only the documented fields', hint);
   }
   return new UsageError(field, value, acceptedFor(issue));
 }
@@ -36,8 +43,8 @@ function acceptedFor(issue: z.core.$ZodIssue): string {
   }
 }
 
-function hintFor(issue: z.core.$ZodIssue): string | undefined {
-  return issue.code === 'unrecognized_keys' ? 'Check the spelling against `--help` or docs/scenario.md.' : undefined;
+function sameParent(missingPath: readonly PropertyKey[], objectPath: readonly PropertyKey[]): boolean {
+  return missingPath.length === objectPath.length + 1 && objectPath.every((p, i) => missingPath[i] === p);
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
