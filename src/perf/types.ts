@@ -1,6 +1,7 @@
 import type { Dtype } from '../core/units.js';
 import type { Device } from '../hardware/types.js';
 import type { ModelArch } from '../models/types.js';
+import type { QuantMode } from './quant.js';
 
 /** How one replica (model instance) is split across its chips. chips = tp × pp (× dp for attention-DP). */
 export interface Parallelism {
@@ -28,6 +29,15 @@ export interface PerfContext {
   readonly moeDtype: Dtype;
   readonly kvDtype: Dtype;
   readonly backend: Backend;
+  /**
+   * Kernel precision of the dense GEMMs when it is finer than `weightDtype` says: `fp8_block` (DeepSeek-style
+   * 128×128 block scales) versus per-tensor `fp8`, `nvfp4` versus MXFP4. Default: implied by `weightDtype`.
+   */
+  readonly gemmQuant?: QuantMode;
+  /** Kernel precision of the attention projections (q/k/v/o, MLA projections). Default: `gemmQuant`. */
+  readonly attentionQuant?: QuantMode;
+  /** Kernel precision of the routed experts (`w4a16_mxfp4` for gpt-oss on Hopper…). Default: implied by `moeDtype`. */
+  readonly moeQuant?: QuantMode;
 }
 
 /**
@@ -76,4 +86,12 @@ export interface MemoryPlan {
   /** When it does not fit: what does not fit, and the smallest chip count that would. */
   readonly reason?: string;
   readonly minChips?: number;
+  /** Tier the KV cache lives in. */
+  readonly kvTier?: 'sram' | 'hbm' | 'dram';
+  /**
+   * Fixed bytes each sequence holds regardless of its length: sliding-window layers at their full window plus
+   * linear-attention state. Not part of `kvBytesPerToken`; a KV manager that ignores it over-counts capacity
+   * by (concurrent sequences × this).
+   */
+  readonly kvBytesPerSeqFixed?: number;
 }

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BUILTIN_CALIBRATION, findSystem, resolveCalibration } from './calibration.js';
+import { transferTimeS } from './efficiency.js';
+import { b200, h100, sramChip, untabledGpu } from './fixtures-for-tests.js';
+import { gemmWork } from './roofline.js';
+
+describe('calibration', () => {
+  it('ships compact tables for the six measured systems', () => {
+    const ids = BUILTIN_CALIBRATION.systems.map((s) => s.id).sort();
+    assert.deepEqual(ids, ['a100_sxm', 'b200_sxm', 'b300_sxm', 'gb200', 'h100_sxm', 'h200_sxm']);
+    const size = JSON.stringify(BUILTIN_CALIBRATION).length;
+    assert.ok(size < 1_000_000, `calibration data is ${size} characters`);
+    for (const s of BUILTIN_CALIBRATION.systems) assert.ok(s.gemm.bf16, `${s.id} has a bf16 GEMM table`);
+    const b = BUILTIN_CALIBRATION.systems.find((s) => s.id === 'b200_sxm');
+    assert.ok(b?.gemm.nvfp4 && b.gemm.fp8 && b.gemm.fp8_block, 'B200 has fp8, fp8 block and NVFP4 GEMM tables');
+    assert.ok(b?.backends.trtllm?.mlaGeneration?.bf16, 'B200 TensorRT-LLM MLA decode table');
+  });
+
+  it('matches devices to measured systems by id or alias, and not others', () => {
+    assert.equal(findSystem(h100(), BUILTIN_CALIBRATION)?.id, 'h100_sxm');
+    assert.equal(findSystem(b200(), BUILTIN_CALIBRATION)?.id, 'b200_sxm');
+    assert.equal(findSystem(untabledGpu(), BUILTIN_CALIBRATION), null);
+    assert.equal(findSystem(sramChip(), BUILTIN_CALIBRATION), null);
+  });
+
+  it('uses the system reference peaks when the device agrees with them, else the device’s own', () => {
+    assert.equal(resolveCalibration(h100(), 'vllm').peaks.flopsPerS.bf16, 989e12);
+    const faster = { ...h100(), memory: { ...h100().memory, hbm: { ...h100().memory.hbm, bandwidthBytesPerS: { value: 6.7e12, source: 'what-if' } } } };
+    assert.equal(resolveCalibration(faster, 'vllm').peaks.memBytesPerS, 6.7e12);
+  });
+
+  it('transfer curves place an unmeasured chip relative to its own ridge point', () => {
+    const c = BUILTIN_CALIBRATION.generic.gemm.bf16;
+    const w = gemmWork(1, 8192, 8192, 'bf16');
+    const slow = transferTimeS(c, w, { flopsPerS: { bf16: 1e15, fp8: 2e15, fp4: 4e15, int8: 2e15 }, memBytesPerS: 2e12 });
+    const fast = transferTimeS(c, w, { flopsPerS: { bf16: 1e15, fp8: 2e15, fp4: 4e15, int8: 2e15 }, memBytesPerS: 4e12 });
+    // memory-bound: doubling bandwidth halves everything but the fixed t0
+    assert.ok(Math.abs((slow - c.t0S) / (fast - c.t0S) - 2) < 0.02);
+    assert.ok(c.effMemory > 0.6 && c.effMemory < 1 && c.effCompute > 0.6 && c.effCompute <= 1);
+  });
+});

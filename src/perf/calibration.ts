@@ -1,0 +1,119 @@
+import type { Device } from '../hardware/types.js';
+import { CALIBRATION_SOURCES, CALIBRATION_VERSION, GENERIC_CALIBRATION, SYSTEM_CALIBRATIONS } from './calibration-data.js';
+import type {
+  BackendOverhead,
+  BackendTables,
+  CalibrationSet,
+  GenericCalibration,
+  SystemCalibration,
+  TableBackend,
+} from './calibration-types.js';
+import { unpackGrid, type Grid, type PackedGrid } from './interp.js';
+import { BACKEND_OVERHEADS } from './overheads.js';
+import type { Peaks } from './roofline.js';
+import type { Backend } from './types.js';
+
+/** The calibration shipped with phasewise: fitted tables (calibration-data.ts) plus the backend overheads. */
+export const BUILTIN_CALIBRATION: CalibrationSet = {
+  version: CALIBRATION_VERSION,
+  sources: CALIBRATION_SOURCES,
+  systems: SYSTEM_CALIBRATIONS,
+  generic: GENERIC_CALIBRATION,
+  overhead: BACKEND_OVERHEADS,
+};
+
+/** Backends whose tables stand in for a backend's missing one, nearest kernel families first. */
+const BACKEND_ORDER: Readonly<Record<Backend, readonly TableBackend[]>> = {
+  trtllm: ['trtllm', 'sglang', 'vllm'],
+  // SGLang and vLLM on Blackwell call the same FlashInfer / TensorRT-LLM-gen kernels; on Hopper the same FA3.
+  sglang: ['sglang', 'trtllm', 'vllm'],
+  vllm: ['vllm', 'sglang', 'trtllm'],
+  generic: ['trtllm', 'sglang', 'vllm'],
+};
+
+/** What the operator models need for one device and backend. */
+export interface DeviceCalibration {
+  readonly device: Device;
+  /** The aiconfigurator system whose tables apply, or null (transfer curves only). */
+  readonly system: SystemCalibration | null;
+  /** Peaks the rooflines are taken against (see `resolveCalibration`). */
+  readonly peaks: Peaks;
+  readonly backends: readonly BackendTables[];
+  readonly generic: GenericCalibration;
+  readonly overhead: BackendOverhead;
+}
+
+const unpacked = new WeakMap<PackedGrid, Grid>();
+
+/** Decoded grid, decoded once per process. */
+export function gridOf(p: PackedGrid): Grid {
+  let g = unpacked.get(p);
+  if (!g) {
+    g = unpackGrid(p);
+    unpacked.set(p, g);
+  }
+  return g;
+}
+
+/** The first backend (in fallback order) that has a table under `pick`. */
+export function findTable(dc: DeviceCalibration, pick: (t: BackendTables) => PackedGrid | undefined): Grid | null {
+  for (const t of dc.backends) {
+    const p = pick(t);
+    if (p) return gridOf(p);
+  }
+  return null;
+}
+
+export function findSystem(device: Device, calib: CalibrationSet): SystemCalibration | null {
+  const names = new Set([device.id.toLowerCase(), ...device.aliases.map((a) => a.toLowerCase())]);
+  for (const s of calib.systems) {
+    if (names.has(s.id) || s.matches.some((m) => names.has(m))) return s;
+  }
+  return null;
+}
+
+function figure(v: number | null, what: string, device: Device): number {
+  if (v === null || !(v > 0)) throw new Error(`device ${device.id}: ${what} is unknown; the performance model needs it`);
+  return v;
+}
+
+/**
+ * The device's own peak rates (HBM, or SRAM for chips without HBM). A chip that publishes only narrower rates
+ * (fp8/int8 or fp4, as several inference ASICs do) is assumed to run bf16 at half its 8-bit rate (a quarter of
+ * its 4-bit rate), the ratio of every tensor-core generation that has both.
+ */
+export function devicePeaks(device: Device): Peaks {
+  const f = device.flopsPerS;
+  const eight = f.fp8.value ?? f.int8.value;
+  const bf16 = figure(f.bf16.value ?? (eight !== null ? eight / 2 : f.fp4.value !== null ? f.fp4.value / 4 : null), 'every FLOP/s figure', device);
+  const fp8 = eight ?? bf16;
+  const int8 = f.int8.value ?? fp8;
+  const fp4 = f.fp4.value ?? fp8;
+  const mem = device.memory.hbm.bandwidthBytesPerS.value ?? device.memory.sram.bandwidthBytesPerS.value ?? device.memory.dram.bandwidthBytesPerS.value;
+  return { flopsPerS: { bf16, fp8, fp4, int8 }, memBytesPerS: figure(mem, 'memory bandwidth', device) };
+}
+
+const close = (a: number, b: number): boolean => Math.abs(a / b - 1) <= 0.1;
+
+/**
+ * Resolve the calibration for a device and backend. For a device that is one of the measured systems, the
+ * rooflines use the system's reference peaks, so a table lookup reproduces the measured time; if the device's
+ * own figures differ by more than 10% (a user override: "an H100 with 2× the bandwidth"), its own peaks are
+ * used with the measured efficiency shape.
+ */
+export function resolveCalibration(device: Device, backend: Backend, calib: CalibrationSet = BUILTIN_CALIBRATION): DeviceCalibration {
+  const system = findSystem(device, calib);
+  const own = devicePeaks(device);
+  let peaks = own;
+  if (system) {
+    const r = system.ref;
+    if (close(own.flopsPerS.bf16, r.bf16FlopsPerS) && close(own.memBytesPerS, r.memBytesPerS)) {
+      peaks = {
+        flopsPerS: { bf16: r.bf16FlopsPerS, fp8: r.fp8FlopsPerS, fp4: r.fp4FlopsPerS ?? r.fp8FlopsPerS, int8: r.int8FlopsPerS },
+        memBytesPerS: r.memBytesPerS,
+      };
+    }
+  }
+  const backends = system ? BACKEND_ORDER[backend].map((b) => system.backends[b]).filter((t): t is BackendTables => t !== undefined) : [];
+  return { device, system, peaks, backends, generic: calib.generic, overhead: calib.overhead[backend] };
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BUILTIN_CALIBRATION, resolveCalibration } from './calibration.js';
+import { collectiveTimeS, commTimeS, linkOf } from './collectives.js';
+import { h100, untabledGpu } from './fixtures-for-tests.js';
+
+const near = (a: number, b: number, rel: number, what: string): void => assert.ok(Math.abs(a / b - 1) <= rel, `${what}: ${a} vs ${b}`);
+const NVLINK = { bandwidthBytesPerS: 450e9, latencyS: 10e-6 };
+const MiB = 1024 * 1024;
+
+describe('collectiveTimeS (alpha–beta)', () => {
+  it('textbook ring all-reduce: 2(n−1) latencies + 2(n−1)/n of the bytes over the link', () => {
+    // 8 GPUs, 1 MiB: 14 × 10 µs + 1.75 × 1,048,576 B / 450e9 B/s = 140 µs + 4.078 µs = 144.08 µs
+    const ring = { latencyMultiple: 14, latencyPerLog2Gpus: 0, bandwidthEfficiency: 1 };
+    near(collectiveTimeS('allreduce', MiB, 8, NVLINK, ring), 144.078e-6, 1e-4, 'ring all-reduce');
+  });
+
+  it('fitted coefficients: L·(a + b·log2 n) + f(n)·bytes / (BW·e)', () => {
+    const f = BUILTIN_CALIBRATION.generic.collective.allreduce;
+    // Fitted on the NCCL tables of six systems (medians): a ≈ 0.39, b ≈ 0.52, e ≈ 0.56 → 8 GPUs, 1 MiB on
+    // H100 NVLink: 10 µs × (0.39 + 3 × 0.52) + 1.75 MiB / (450 GB/s × 0.56) ≈ 19.5 µs + 7.3 µs ≈ 27 µs.
+    const expected = 10e-6 * (f.latencyMultiple + 3 * f.latencyPerLog2Gpus) + (1.75 * MiB) / (450e9 * f.bandwidthEfficiency);
+    near(collectiveTimeS('allreduce', MiB, 8, NVLINK), expected, 1e-9, 'fitted all-reduce');
+    assert.ok(expected > 20e-6 && expected < 35e-6, `${expected}`);
+    // all-gather and all-to-all move (n−1)/n of the bytes; a send moves them once over one hop
+    near(collectiveTimeS('send', MiB, 2, NVLINK), 10e-6 + MiB / (450e9 * 0.8), 1e-9, 'send');
+    assert.equal(collectiveTimeS('allreduce', MiB, 1, NVLINK), 0);
+  });
+
+  it('grows with bytes and with GPUs', () => {
+    let prev = 0;
+    for (const b of [1e3, 1e4, 1e5, 1e6, 1e7, 1e8]) {
+      const t = collectiveTimeS('allreduce', b, 8, NVLINK);
+      assert.ok(t > prev);
+      prev = t;
+    }
+    assert.ok(collectiveTimeS('allgather', 1e6, 16, NVLINK) > collectiveTimeS('allgather', 1e6, 4, NVLINK));
+  });
+});
+
+describe('commTimeS (measured tables where the device has them)', () => {
+  const dc = resolveCalibration(h100(), 'trtllm');
+  it('reproduces TensorRT-LLM custom all-reduce on H100 (aiconfigurator h100_sxm comm/trtllm/1.3.0rc20)', () => {
+    // message_size counts bf16 elements; latency in ms
+    const rows: [number, number, number][] = [
+      [2, 8192, 0.0028486],
+      [2, 4194304, 0.0375162],
+      [4, 524288, 0.0129107],
+      [8, 524288, 0.0259648],
+      [8, 4194304, 0.0794288],
+    ];
+    for (const [n, elems, ms] of rows) near(commTimeS(dc, 'allreduce', elems * 2, n), ms * 1e-3, 0.05, `${n} GPUs, ${elems} elements`);
+  });
+
+  it('continues the measured curve past the largest measured GPU count', () => {
+    const t8 = commTimeS(dc, 'allreduce', MiB, 8);
+    const t16 = commTimeS(dc, 'allreduce', MiB, 16);
+    assert.ok(t16 > t8 && t16 < 2 * t8, `${t16} vs ${t8}`);
+  });
+
+  it('falls back to alpha–beta over the device link on a device without tables', () => {
+    const g = untabledGpu();
+    const udc = resolveCalibration(g, 'generic');
+    near(commTimeS(udc, 'allreduce', MiB, 8), collectiveTimeS('allreduce', MiB, 8, linkOf(g, 8)), 1e-12, 'alpha–beta');
+  });
+});

@@ -1,0 +1,101 @@
+import type { Device } from '../hardware/types.js';
+import type { CollectiveFit } from './calibration-types.js';
+import { BUILTIN_CALIBRATION, findTable, gridOf, type DeviceCalibration } from './calibration.js';
+import { lookup, type Grid } from './interp.js';
+import { algBytesFactor } from './roofline.js';
+
+export { algBytesFactor };
+
+export type CollectiveKind = 'allreduce' | 'allgather' | 'alltoall' | 'reducescatter' | 'send';
+
+/** A link as the collective model needs it (plain numbers; see `linkOf` for a device's). */
+export interface LinkLike {
+  /** Per chip, per direction. */
+  readonly bandwidthBytesPerS: number;
+  /** One-way latency of a small message. */
+  readonly latencyS: number;
+}
+
+/**
+ * A point-to-point send: one link latency, then the bytes at the collectives' fitted bandwidth efficiency.
+ */
+const SEND_FIT: CollectiveFit = { latencyMultiple: 1, latencyPerLog2Gpus: 0, bandwidthEfficiency: 0.8 };
+
+export function defaultCollectiveFit(kind: CollectiveKind): CollectiveFit {
+  return kind === 'send' ? SEND_FIT : BUILTIN_CALIBRATION.generic.collective[kind];
+}
+
+/**
+ * Alpha–beta time of a collective over `chips` chips of a message of `bytes` (the full per-chip buffer: for
+ * all-reduce each chip's input; for all-gather the gathered output; for all-to-all what each chip sends in
+ * all):
+ *
+ *   t = L·(a + b·log2 n) + f(n)·bytes / (BW·e),   f = 2(n−1)/n for all-reduce, (n−1)/n for gather/scatter/all-to-all
+ *
+ * with (a, b, e) fitted on the NCCL tables of every measured system (docs/perf.md); pass `fit` to override,
+ * e.g. { latencyMultiple: 2·(n−1), latencyPerLog2Gpus: 0, bandwidthEfficiency: 1 } for the textbook ring.
+ */
+export function collectiveTimeS(kind: CollectiveKind, bytes: number, chips: number, link: LinkLike, fit: CollectiveFit = defaultCollectiveFit(kind)): number {
+  if (bytes <= 0) return 0;
+  if (kind !== 'send' && chips <= 1) return 0;
+  const n = kind === 'send' ? 2 : chips;
+  const latency = link.latencyS * (fit.latencyMultiple + fit.latencyPerLog2Gpus * Math.log2(n));
+  return latency + (algBytesFactor(kind, n) * bytes) / (link.bandwidthBytesPerS * fit.bandwidthEfficiency);
+}
+
+/** Scale-up latency assumed when a device gives none (NVLink-class small-message latency). */
+export const DEFAULT_SCALE_UP_LATENCY_S = 5e-6;
+/** Scale-out latency assumed when a device gives none (InfiniBand / RoCE small message). */
+export const DEFAULT_SCALE_OUT_LATENCY_S = 10e-6;
+
+/** Link bandwidth assumed when a device gives neither a scale-up nor a scale-out figure: PCIe 5.0 ×16, one way. */
+export const DEFAULT_LINK_BANDWIDTH_BYTES_PER_S = 64e9;
+
+/**
+ * The link a group of `chips` chips talks over: scale-up inside one domain (default 8 chips when unknown),
+ * scale-out beyond it; missing figures fall back to the other link, then to the defaults above.
+ */
+export function linkOf(device: Device, chips: number): LinkLike {
+  const domain = device.scaleUp.domainChips.value ?? 8;
+  const up = device.scaleUp.bandwidthBytesPerS.value;
+  const out = device.scaleOut.bandwidthBytesPerS.value;
+  if (chips <= domain && up !== null && up > 0) {
+    return { bandwidthBytesPerS: up, latencyS: device.scaleUp.latencyS.value ?? DEFAULT_SCALE_UP_LATENCY_S };
+  }
+  const bw = out !== null && out > 0 ? out : up !== null && up > 0 ? up : DEFAULT_LINK_BANDWIDTH_BYTES_PER_S;
+  return { bandwidthBytesPerS: bw, latencyS: device.scaleOut.latencyS.value ?? DEFAULT_SCALE_OUT_LATENCY_S };
+}
+
+function commGrid(dc: DeviceCalibration, kind: CollectiveKind): Grid | null {
+  if (kind === 'send') return null;
+  if (kind === 'allreduce') {
+    const custom = findTable(dc, (t) => t.allreduce);
+    if (custom) return custom;
+  }
+  const p = dc.system?.nccl[kind];
+  return p ? gridOf(p) : null;
+}
+
+/**
+ * Time of a collective on a device: the backend's measured custom all-reduce or the system's NCCL table where
+ * the GPU count is inside the measured range (interpolated in log GPUs and log bytes; linear in bytes beyond the
+ * largest message), else the alpha–beta model over the device's link, anchored to the table at its largest
+ * measured GPU count when there is one (so 16- or 72-GPU groups continue the measured curve).
+ */
+export function commTimeS(dc: DeviceCalibration, kind: CollectiveKind, bytes: number, chips: number): number {
+  if (bytes <= 0) return 0;
+  if (kind !== 'send' && chips <= 1) return 0;
+  const link = linkOf(dc.device, kind === 'send' ? 2 : chips);
+  const g = commGrid(dc, kind);
+  if (!g) return collectiveTimeS(kind, bytes, chips, link);
+  const gpus = g.logAxes[0]!;
+  const bytesAxis = g.logAxes[1]!;
+  const maxBytes = 2 ** (bytesAxis[bytesAxis.length - 1] ?? 0);
+  const minN = 2 ** (gpus[0] ?? 1);
+  const maxN = 2 ** (gpus[gpus.length - 1] ?? 1);
+  const tableAt = (n: number, b: number): number => (b > maxBytes ? Math.exp(lookup(g, [n, maxBytes])) * (b / maxBytes) : Math.exp(lookup(g, [n, b])));
+  if (chips >= minN && chips <= maxN) return tableAt(chips, bytes);
+  const anchor = chips > maxN ? maxN : minN;
+  const scale = tableAt(anchor, bytes) / collectiveTimeS(kind, bytes, anchor, link);
+  return collectiveTimeS(kind, bytes, chips, link) * scale;
+}
