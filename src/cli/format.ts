@@ -2,7 +2,9 @@
 export function table(rows: readonly (readonly string[])[], opts: { header?: boolean } = {}): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  const lines = rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
+  // Numbers line up on the right, words on the left.
+  const numeric = (c: string): boolean => /^[-+]?[\d.,]+(e[-+]?\d+)?\s?\S{0,8}$|^—$/.test(c);
+  const lines = rows.map((r) => r.map((c, i) => (i === 0 || !numeric(c) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
   if (opts.header && lines.length > 0) lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   return lines.join('\n');
 }
