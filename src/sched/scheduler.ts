@@ -232,8 +232,11 @@ export class Scheduler {
     for (const seq of step.seqs) {
       const req = this.requests.get(seq.id);
       if (req === undefined || req.status !== 'running') continue;
+      // Only steps that still compute prompt blocks can register new cached blocks: decode steps skip the call.
+      const hashedTokens = req.blockHashes.length * this.config.blockSizeTokens;
+      const hadAllHashedBlocks = req.numComputedTokens >= hashedTokens;
       req.numComputedTokens += seq.numNewTokens;
-      if (cachePrefixes && req.blockHashes.length > 0) this.kv.cacheFullBlocks(req.id, req.blockHashes, req.numComputedTokens);
+      if (cachePrefixes && !hadAllHashedBlocks) this.kv.cacheFullBlocks(req.id, req.blockHashes, req.numComputedTokens);
       let done = false;
       if (seq.samples) {
         req.numOutputTokens++;
