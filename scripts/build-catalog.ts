@@ -1,5 +1,6 @@
 /**
- * Regenerates src/hardware/catalog-data.ts from the reference data.
+ * Regenerates src/hardware/catalog-data.ts from the reference data (plus the project's
+ * data/hardware/accelerators-extra.json).
  *   npx tsc -p . && node dist/scripts/build-catalog.js [--data DIR] [--check]
  * DIR defaults to ../shared/data beside the project. --check writes nothing and exits 1 if the committed
  * module is out of date.
@@ -26,7 +27,8 @@ function main(argv: readonly string[]): number {
   for (const file of readdirSync(systemsDir)) {
     if (file.endsWith('.yaml')) yamlTexts[file] = readFileSync(join(systemsDir, file), 'utf8');
   }
-  const text = renderCatalogModule(buildCatalog(accelerators, yamlTexts));
+  const extra: unknown = JSON.parse(readFileSync(join(projectRoot, 'data', 'hardware', 'accelerators-extra.json'), 'utf8'));
+  const text = renderCatalogModule(buildCatalog(accelerators, yamlTexts, extra));
   const out = join(projectRoot, 'src', 'hardware', 'catalog-data.ts');
   if (argv.includes('--check')) {
     const current = readFileSync(out, 'utf8');

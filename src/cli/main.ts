@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { isUsageError } from '../core/errors.js';
+import { DEFAULT_COMPARE_OPTIONS } from '../compare/compare.js';
 import { listCommand, showCommand } from './catalog-commands.js';
+import { compareCommand, type CompareFlags } from './compare-command.js';
+import { registerPlanningCommands } from './planning-commands.js';
 import { scenarioFromArgs, type ScenarioFlags } from './scenario-input.js';
+import { runAsyncCommand, serveCommand, type ServeFlags } from './serve-command.js';
+import { benchEngine, benchTable, type BenchFlags } from './bench-engine-command.js';
 import { resultJson, resultTable, runScenarioFromFiles } from './simulate-command.js';
 import { validateCommand, type ValidateOptions } from './validate-command.js';
 
@@ -56,13 +61,73 @@ function buildProgram(): Command {
     });
 
   program
+    .command('compare')
+    .description('compare scenarios on one workload: speed per user, throughput per chip, $ and MW at 100/400/1000 tok/s per user, bounds, public claims')
+    .argument('[scenario...]', 'scenario files or library names (default: every scenario in examples/)')
+    .option('--json', 'print a JSON array, one object per scenario', false)
+    .option('--isl <tokens>', `prompt tokens of the common workload (default ${DEFAULT_COMPARE_OPTIONS.inputTokens})`)
+    .option('--osl <tokens>', `output tokens of the common workload (default ${DEFAULT_COMPARE_OPTIONS.outputTokens})`)
+    .addHelpText(
+      'after',
+      '\nEach scenario runs a closed loop of c clients with fixed lengths, c = ' +
+        `${DEFAULT_COMPARE_OPTIONS.concurrencies.join(', ')} (up to its decode slots, stopping below ` +
+        `${Math.min(...DEFAULT_COMPARE_OPTIONS.thresholds)} tok/s per user), ${DEFAULT_COMPARE_OPTIONS.requestsPerClient} requests per client, seed ${DEFAULT_COMPARE_OPTIONS.seed}.\n` +
+        'Claims: data/claims/public-claims.json. Method: docs/heterogeneous.md.',
+    )
+    .action((scenarios: string[], opts: CompareFlags) => {
+      process.stdout.write(`${compareCommand(scenarios, opts)}\n`);
+    });
+
+  program
     .command('validate')
     .description('replay measured deployments and report the median / p90 absolute percentage error of TTFT and TPOT')
     .option('--data <file>', 'CSV in the schema of silicon_dev.csv (default: the shipped data/validation/silicon_dev.csv)')
     .option('--out <file>', 'write one line per row: id,pred_ttft_ms,pred_tpot_ms,… with a reason for rows not predicted')
     .option('--json', 'print the summary as JSON', false)
     .option('--limit <n>', 'only the first n rows (for a quick look)')
-    .action((opts: ValidateOptions) => validateCommand(opts));
+    .option('--jobs <n>', 'worker threads (default: every core); results do not depend on it')
+    .action((opts: ValidateOptions) => runAsyncCommand(() => validateCommand(opts)));
+
+  program
+    .command('serve')
+    .description('serve a model on CPU workers behind an OpenAI-compatible API (the built-in random-weight demo model without --model)')
+    .option('--model <dir>', 'Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json); Llama / Mistral / Qwen2 / Qwen3 dense')
+    .addOption(new Option('--topology <name>', 'how the model is split over workers').choices(['colocated', 'pd', 'afd']).default('colocated'))
+    .option('--draft <dir>', 'draft model for speculative decoding (not implemented yet)')
+    .option('--port <n>', 'TCP port on 127.0.0.1 (0: any free port)', '8000')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--kv-blocks <n>', 'KV-cache blocks per worker', '512')
+    .option('--block-size <tokens>', 'tokens per KV block', '16')
+    .option('--max-batch-tokens <n>', 'token budget of one step (chunked prefill beyond it)', '512')
+    .option('--max-seqs <n>', 'most requests running at once per worker', '32')
+    .addOption(new Option('--quantize <mode>', 'weight format in memory').choices(['none', 'int8']).default('none'))
+    .option('--tp <n>', 'tensor-parallel threads of the colocated worker', '1')
+    .option('--no-threads', 'run every worker in the main thread')
+    .option('--no-prefix-caching', 'disable the prefix cache')
+    .option('--served-model-name <id>', 'model id in the API (default: the directory name)')
+    .action((opts: ServeFlags) => runAsyncCommand(() => serveCommand(opts)));
+
+  registerPlanningCommands(program);
+
+  program
+    .command('bench-engine')
+    .description('measure the real engine: decode tokens/s at batch 1 and 16, prefill tokens/s, beside the memory-bandwidth floor')
+    .option('--model <dir>', 'Hugging Face checkpoint directory')
+    .option('--synthetic <name>', 'a Llama-shaped random-weight model written to the temp directory: tiny, 110m or 1b')
+    .addOption(new Option('--topology <name>', 'how the model is split over workers').choices(['colocated', 'pd', 'afd']).default('colocated'))
+    .option('--tp <n>', 'tensor-parallel threads of the colocated worker', '1')
+    .addOption(new Option('--quantize <mode>', 'weight format in memory').choices(['none', 'int8']).default('none'))
+    .option('--prompt-tokens <n>', 'prompt length of the prefill measurement', '128')
+    .option('--decode-tokens <n>', 'tokens generated per decode measurement', '32')
+    .option('--llama-cpp <gguf>', 'also run llama.cpp (node-llama-cpp, if installed) on this GGUF of the same weights (scripts/write-gguf.ts)')
+    .option('--llama-cpp-threads <n>', 'llama.cpp threads', '2')
+    .option('--json', 'print one JSON object', false)
+    .action((opts: BenchFlags) =>
+      runAsyncCommand(async () => {
+        const r = await benchEngine(opts);
+        process.stdout.write(`${opts.json ? JSON.stringify(r, null, 2) : benchTable(r)}\n`);
+      }),
+    );
 
   const list = program.command('list').description('list the built-in catalogs');
   list

@@ -89,6 +89,10 @@ function poolPathsOf(obj: Record<string, unknown>): string[][] {
   const topo = obj.topology as Record<string, unknown> | undefined;
   if (!topo || typeof topo !== 'object') return [];
   if (topo.kind === 'pd') return [['topology', 'prefill'], ['topology', 'decode']];
+  if (topo.kind === 'afd') {
+    const paths = [['topology', 'attention'], ['topology', 'ffn']];
+    return topo.prefill !== undefined ? [['topology', 'prefill'], ...paths] : paths;
+  }
   return [['topology', 'pool']];
 }
 

@@ -2,13 +2,15 @@ import { Catalog } from '../hardware/catalog.js';
 import { memoryPlan } from '../perf/memory-plan.js';
 import { makeStepCost } from '../perf/step-cost.js';
 import type { Scenario } from '../scenario/schema.js';
-import { runScenario, type RunResult } from '../sim/run.js';
+import type { ModelArch } from '../models/types.js';
+import { runScenario, type RunDeps, type RunResult } from '../sim/run.js';
 import type { LatencySummary } from '../sim/latency-stat.js';
+import { afdSection, specSection } from './heterogeneous-format.js';
 import { bytes, num, pct, table } from './format.js';
 import { loadModel, loadStructuredFile, loadTrace } from './load.js';
 
-/** Resolve what the scenario names (devices, model, trace) from files and run it. */
-export function runScenarioFromFiles(scenario: Scenario, extraHardwareFile?: string): RunResult {
+/** What a scenario names (devices with its overrides, model, draft model, trace), read from files. */
+export function runDepsFor(scenario: Scenario, extraHardwareFile?: string, modelCache?: Map<string, ModelArch>): RunDeps {
   let catalog = Catalog.builtin();
   if (scenario.hardware !== undefined) {
     const where = typeof scenario.hardware === 'string' ? scenario.hardware : 'scenario field hardware';
@@ -18,14 +20,31 @@ export function runScenarioFromFiles(scenario: Scenario, extraHardwareFile?: str
   if (extraHardwareFile !== undefined) {
     catalog = catalog.withOverrides(loadStructuredFile(extraHardwareFile, '--hardware'), extraHardwareFile);
   }
-  const model = loadModel(scenario.model, 'model');
+  const model = (id: string, where: string): ModelArch => {
+    const hit = modelCache?.get(id);
+    if (hit) return hit;
+    const m = loadModel(id, where);
+    modelCache?.set(id, m);
+    return m;
+  };
   const trace = scenario.workload.trace !== undefined ? loadTrace(scenario.workload.trace) : null;
-  return runScenario(scenario, { catalog, model, trace, memoryPlan, makeStepCost });
+  const draft = scenario.topology.spec?.draft;
+  const draftModel = draft?.kind === 'model' ? model(draft.model, 'topology.spec.draft.model') : undefined;
+  return { catalog, model: model(scenario.model, 'model'), trace, memoryPlan, makeStepCost, ...(draftModel ? { draftModel } : {}) };
+}
+
+/** Resolve what the scenario names (devices, model, trace) from files and run it. */
+export function runScenarioFromFiles(scenario: Scenario, extraHardwareFile?: string): RunResult {
+  return runScenario(scenario, runDepsFor(scenario, extraHardwareFile));
 }
 
 /** The JSON contract of `simulate --json`: metrics, chips, the resolved scenario, warnings. */
 export function resultJson(r: RunResult): string {
-  return JSON.stringify({ chips: r.chips, metrics: r.metrics, scenario: r.scenario, warnings: r.warnings }, null, 2);
+  return JSON.stringify(
+    { chips: r.chips, metrics: r.metrics, ...(r.afd ? { afd: r.afd } : {}), ...(r.spec ? { spec: r.spec } : {}), scenario: r.scenario, warnings: r.warnings },
+    null,
+    2,
+  );
 }
 
 const lat = (name: string, s: LatencySummary | null): string[] => [name, num(s?.mean), num(s?.p50), num(s?.p90), num(s?.p99)];
@@ -72,6 +91,8 @@ export function resultTable(r: RunResult): string {
   }
   out.push(table(rows, { header: true }));
   if (m.kvTransfer) out.push(`KV transfer: ${bytes(m.kvTransfer.bytesPerRequest)} per request, ${num(m.kvTransfer.ms?.mean)} ms mean exposed`);
+  if (r.afd) out.push('', afdSection(r.afd));
+  if (r.spec) out.push('', specSection(r.spec));
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return out.join('\n');
 }

@@ -171,6 +171,28 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
     },
   },
   {
+    id: 'rubin-cpx',
+    entryName: 'NVIDIA Rubin CPX (GDDR7 context GPU, as announced)',
+    aliases: ['cpx', 'rubincpx', 'vera-rubin-cpx'],
+    weightsInSramOnly: false,
+    cite: {
+      default: ['awesomeagents'],
+      'hbm.capacity': ['awesomeagents', 'hackster', 'particle.news'],
+    },
+    notes: {
+      'flops.fp4': 'Dense per awesomeagents (~20 PF); NVIDIA\'s headline 30 PF NVFP4 (hackster, particle.news) is what awesomeagents calls sparse.',
+      'hbm.capacity': 'GDDR7, not HBM: the GPU\'s main memory is filed as its hbm tier.',
+      'hbm.bandwidth': 'GDDR7 "roughly 2 TB/s" (awesomeagents, approximate; NVIDIA gives no per-GPU figure).',
+      'scaleUp.bandwidth': 'No NVLink: PCIe Gen 6 only (awesomeagents).',
+    },
+    extra: {
+      'scaleOut.bandwidth': {
+        value: 128e9,
+        note: 'Derived: PCIe Gen 6 (awesomeagents) at ×16 = 64 GT/s × 16 lanes ≈ 128 GB/s per direction; the lane count is assumed (a full-width slot).',
+      },
+    },
+  },
+  {
     id: 'mi300x',
     entryName: 'AMD Instinct MI300X',
     aliases: ['mi300', 'mi300-x', 'instinct-mi300x'],

@@ -80,8 +80,10 @@ const MIB = 2 ** 20;
  * @param acceleratorsJson the parsed `hardware/accelerators.json` array
  * @param systemsYamlTexts `calibration/aiconfigurator/systems/*.yaml` texts by file name (`h100_sxm.yaml`)
  */
-export function buildCatalog(acceleratorsJson: unknown, systemsYamlTexts: Readonly<Record<string, string>>): Device[] {
-  const entries = z.array(entrySchema).parse(acceleratorsJson);
+export function buildCatalog(acceleratorsJson: unknown, systemsYamlTexts: Readonly<Record<string, string>>, extraJson: unknown = []): Device[] {
+  // `extraJson`: the project's data/hardware/accelerators-extra.json, entries in the same format for devices the
+  // shared reference file lacks (Rubin CPX), each with its own sources.
+  const entries = [...z.array(entrySchema).parse(acceleratorsJson), ...z.array(entrySchema).parse(extraJson)];
   const byName = new Map(entries.map((e) => [e.name, e]));
   const unused = new Set(byName.keys());
   const devices = DEVICE_SPECS.map((spec) => {

@@ -11,12 +11,15 @@ import type { Device, Figure } from './types.js';
 const DATA = new URL('../../../../shared/data/', import.meta.url);
 const GENERATED_TS = new URL('../../../src/hardware/catalog-data.ts', import.meta.url);
 
-function loadSources(): { accelerators: unknown; yamlTexts: Record<string, string> } {
+const EXTRA = new URL('../../../data/hardware/accelerators-extra.json', import.meta.url);
+
+function loadSources(): { accelerators: unknown; yamlTexts: Record<string, string>; extra: unknown } {
   const accelerators: unknown = JSON.parse(readFileSync(new URL('hardware/accelerators.json', DATA), 'utf8'));
+  const extra: unknown = JSON.parse(readFileSync(EXTRA, 'utf8'));
   const systemsDir = new URL('calibration/aiconfigurator/systems/', DATA);
   const yamlTexts: Record<string, string> = {};
   for (const f of readdirSync(systemsDir)) if (f.endsWith('.yaml')) yamlTexts[f] = readFileSync(new URL(f, systemsDir), 'utf8');
-  return { accelerators, yamlTexts };
+  return { accelerators, yamlTexts, extra };
 }
 
 /** Every Figure of a device with its path, e.g. `memory.hbm.capacityBytes`. */
@@ -35,17 +38,32 @@ function figures(d: Device): [string, Figure][] {
 }
 
 test('the committed catalog-data.ts equals a fresh build from ../shared/data (data and text)', () => {
-  const { accelerators, yamlTexts } = loadSources();
-  const built = buildCatalog(accelerators, yamlTexts);
+  const { accelerators, yamlTexts, extra } = loadSources();
+  const built = buildCatalog(accelerators, yamlTexts, extra);
   assert.deepStrictEqual(CATALOG_DEVICES, built);
   assert.equal(readFileSync(GENERATED_TS, 'utf8'), renderCatalogModule(built), 'run: node dist/scripts/build-catalog.js');
 });
 
-test('all 25 accelerators.json entries become devices', () => {
-  const { accelerators } = loadSources();
+test("all 25 accelerators.json entries and the project's extra entries become devices", () => {
+  const { accelerators, extra } = loadSources();
   assert.equal((accelerators as unknown[]).length, 25);
-  assert.equal(CATALOG_DEVICES.length, 25);
-  assert.equal(DEVICE_SPECS.length, 25);
+  assert.equal((extra as unknown[]).length, 1);
+  assert.equal(CATALOG_DEVICES.length, 26);
+  assert.equal(DEVICE_SPECS.length, 26);
+});
+
+test('Rubin CPX: GDDR7 as its main memory, dense NVFP4, a derived PCIe 6 link, nothing unpublished filled in', () => {
+  const cpx = CATALOG_DEVICES.find((d) => d.id === 'rubin-cpx');
+  assert.ok(cpx);
+  // awesomeagents: 128 GB GDDR7 at roughly 2 TB/s, ~20 PF dense NVFP4 (NVIDIA's 30 PF headline is sparse there).
+  assert.equal(cpx.memory.hbm.capacityBytes.value, 128e9);
+  assert.equal(cpx.memory.hbm.bandwidthBytesPerS.value, 2e12);
+  assert.equal(cpx.flopsPerS.fp4.value, 20e15);
+  assert.equal(cpx.flopsPerS.bf16.value, null);
+  assert.equal(cpx.priceUsdPerHour.value, null);
+  // PCIe Gen 6 ×16 = 128 GB/s per direction, marked derived.
+  assert.equal(cpx.scaleOut.bandwidthBytesPerS.value, 128e9);
+  assert.match(cpx.scaleOut.bandwidthBytesPerS.note ?? '', /Derived/);
 });
 
 test('H100 figures equal the cited values', () => {
@@ -85,8 +103,8 @@ test('figures the sources lack are null, never 0; the only zeros are tiers a sou
 });
 
 test('a null in accelerators.json stays null unless a systems yaml or a cited note supplies it', () => {
-  const { accelerators } = loadSources();
-  const entries = accelerators as Record<string, unknown>[];
+  const { accelerators, extra } = loadSources();
+  const entries = [...(accelerators as Record<string, unknown>[]), ...(extra as Record<string, unknown>[])];
   const byId = new Map(CATALOG_DEVICES.map((d) => [d.id, d]));
   const field: Record<string, (d: Device) => Figure> = {
     bf16_tflops: (d) => d.flopsPerS.bf16,

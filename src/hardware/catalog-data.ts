@@ -424,6 +424,55 @@ export const CATALOG_DEVICES: readonly Device[] = [
     notes: "Preliminary NVIDIA figures. fp4_tflops = 35 PF dense FP4 (3.5x GB200; 224 SMs) per transurfing-volatility; NVIDIA headline 50 PF NVFP4 'inference' per GPU (rack 3.6 EF NVFP4 inference, 2.5 EF NVFP4 training per imgtag CES summary). HBM4 288 GB @ 22 TB/s; NVLink 6 3.6 TB/s per GPU (rack 260 TB/s). BF16/FP8 not confirmed (mirrorfrog claims FP8 25 PF sparse, BF16 12.5 PF, TDP ~1.8 kW - unverified). Mass production H2 2026.",
   },
   {
+    id: "rubin-cpx",
+    name: "NVIDIA Rubin CPX (GDDR7 context GPU, as announced)",
+    vendor: "NVIDIA",
+    kind: "gpu",
+    aliases: [
+      "cpx",
+      "rubincpx",
+      "vera-rubin-cpx",
+    ],
+    flopsPerS: {
+      bf16: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (bf16_tflops: null; compiled from the URLs in this device's sources)" },
+      fp8: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (fp8_tflops: null; compiled from the URLs in this device's sources)" },
+      fp4: { value: 20e15, source: "https://awesomeagents.ai/hardware/nvidia-rubin-cpx", note: "Dense per awesomeagents (~20 PF); NVIDIA's headline 30 PF NVFP4 (hackster, particle.news) is what awesomeagents calls sparse." },
+      int8: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (no int8 field; compiled from the URLs in this device's sources)" },
+    },
+    memory: {
+      sram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (sram_mb: null; compiled from the URLs in this device's sources)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (sram_tbps: null; compiled from the URLs in this device's sources)" },
+      },
+      hbm: {
+        capacityBytes: { value: 128e9, source: "https://awesomeagents.ai/hardware/nvidia-rubin-cpx; https://www.hackster.io/news/nvidia-unveils-the-30-petaflop-rubin-cpx-for-million-token-scale-context-windows-89c894104872; https://particle.news/story/nvidia-introduces-rubin-cpx-to-accelerate-million-token-ai-by-splitting-inference", note: "GDDR7, not HBM: the GPU's main memory is filed as its hbm tier." },
+        bandwidthBytesPerS: { value: 2e12, source: "https://awesomeagents.ai/hardware/nvidia-rubin-cpx", note: "GDDR7 \"roughly 2 TB/s\" (awesomeagents, approximate; NVIDIA gives no per-GPU figure)." },
+      },
+      dram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (no ddr_gb field; compiled from the URLs in this device's sources)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (no ddr_tbps field; compiled from the URLs in this device's sources)" },
+      },
+    },
+    scaleUp: {
+      bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (scaleup_gbps: null; compiled from the URLs in this device's sources)", note: "No NVLink: PCIe Gen 6 only (awesomeagents)." },
+      latencyS: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (no chip-to-chip latency field; compiled from the URLs in this device's sources)" },
+      domainChips: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (no scale-up domain size field; compiled from the URLs in this device's sources)" },
+    },
+    scaleOut: {
+      bandwidthBytesPerS: { value: 128e9, source: "https://awesomeagents.ai/hardware/nvidia-rubin-cpx", note: "Derived: PCIe Gen 6 (awesomeagents) at ×16 = 64 GT/s × 16 lanes ≈ 128 GB/s per direction; the lane count is assumed (a full-width slot)." },
+      latencyS: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (no scale-out latency field; compiled from the URLs in this device's sources)" },
+    },
+    powerW: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (tdp_w: null; compiled from the URLs in this device's sources)" },
+    priceUsdPerHour: { value: null, source: "not found: accelerators.json \"NVIDIA Rubin CPX (GDDR7 context GPU, as announced)\" (price_usd_per_hour: null; compiled from the URLs in this device's sources)" },
+    weightsInSramOnly: false,
+    sources: [
+      "https://awesomeagents.ai/hardware/nvidia-rubin-cpx",
+      "https://www.hackster.io/news/nvidia-unveils-the-30-petaflop-rubin-cpx-for-million-token-scale-context-windows-89c894104872",
+      "https://particle.news/story/nvidia-introduces-rubin-cpx-to-accelerate-million-token-ai-by-splitting-inference",
+    ],
+    notes: "Announced Sep 2025 for the Vera Rubin NVL144 CPX rack (144 CPX + 144 Rubin GPUs + 36 Vera CPUs, ~8 EF NVFP4), end of 2026. NVIDIA: 30 PF NVFP4 and 128 GB GDDR7 per CPX (hackster, particle.news); awesomeagents calls the 30 PF sparse and gives ~20 PF dense (fp4_tflops) and GDDR7 at roughly 2 TB/s (hbm_tbps: the GDDR7 main memory is filed as the hbm tier). PCIe Gen 6, no NVLink (awesomeagents). 3x attention vs GB300 NVL72 (vendor claim). BF16/FP8 rates, power and price not published. Compiled for phasewise from the pages listed; not in ../shared/data/hardware/accelerators.json.",
+  },
+  {
     id: "mi300x",
     name: "AMD Instinct MI300X",
     vendor: "AMD",

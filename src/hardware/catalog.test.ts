@@ -10,7 +10,7 @@ const DATA = new URL('../../../../shared/data/', import.meta.url);
 const REQUIRED_IDS = [
   'a100', 'h100', 'h200', 'b200', 'gb200', 'b300', 'gb300', 'rubin', 'mi300x', 'mi325x', 'mi355x', 'tpu-v5e',
   'tpu-v6e', 'tpu-v5p', 'tpu7x', 'trn2', 'trn3', 'groq-lpu-v1', 'groq3-lpu', 'groq3-lpx', 'wse3', 'corsair',
-  'sn40l', 'sohu', 'matx-one',
+  'sn40l', 'sohu', 'matx-one', 'rubin-cpx',
 ];
 
 const ALIASES: Record<string, string> = {
@@ -30,6 +30,7 @@ const ALIASES: Record<string, string> = {
   mi300: 'mi300x',
   'tpu-v6': 'tpu-v6e',
   ironwood: 'tpu7x',
+  cpx: 'rubin-cpx',
 };
 
 function usageError(fn: () => unknown): UsageError {
@@ -88,7 +89,7 @@ test('an override file changes a price, with the file as source, and leaves the 
   assert.deepEqual(c.get('b200').memory.hbm.bandwidthBytesPerS, { value: 8e12, source: 'Klockwood', note: 'peak' });
   assert.equal(c.get('b200').memory.hbm.capacityBytes.value, base.get('b200').memory.hbm.capacityBytes.value);
   assert.equal(base.get('h100').priceUsdPerHour.value, 2.69, 'the built-in catalog is unchanged');
-  assert.equal(c.list().length, 25);
+  assert.equal(c.list().length, 26);
 });
 
 test('a bad type in an override is a UsageError naming the path and what is accepted', () => {
@@ -136,7 +137,7 @@ test('a new device needs kind, compute and a memory tier, and says which are mis
   assert.equal(d.flopsPerS.fp8.value, 1e15);
   assert.equal(d.flopsPerS.bf16.value, null);
   assert.equal(d.weightsInSramOnly, true, 'an SRAM chip with no off-chip memory holds weights in SRAM');
-  assert.equal(ok.list().length, 26);
+  assert.equal(ok.list().length, 27);
 });
 
 test('a new device can start from a catalog device with base', () => {

@@ -104,12 +104,15 @@ export function memoryPlan(ctx: PerfContext, opts: MemoryPlanOptions = {}): Memo
     const dram = tiers.find((t) => t.kind === 'dram');
     if (dram) freePerChip += usable(dram);
   }
+  // A hybrid SRAM chip (weights in SRAM, an HBM tier beside it, MatX-style) keeps the KV cache in the HBM.
+  const hybridHbm = device.kind === 'sram' && !sramOnly && tier.kind === 'sram' ? tiers.find((t) => t.kind === 'hbm') : undefined;
+  if (hybridHbm) freePerChip = usable(hybridHbm);
   const kvCapacityBytes = Math.max(0, (freePerChip * chips) / kv.replication);
   const fits = kvCapacityBytes > 0;
   return {
     ...base,
     weightTier: tier.kind,
-    kvTier: tier.kind,
+    kvTier: hybridHbm ? 'hbm' : tier.kind,
     kvCapacityBytes,
     fits,
     ...(fits ? {} : { reason: `${what} fills ${device.id} with weights: no room left for the KV cache`, minChips: chips + 1 }),

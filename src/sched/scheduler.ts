@@ -145,9 +145,10 @@ export class Scheduler {
    * Build the next step: running requests first, in order, preempting from the back when blocks run out; then,
    * if nothing was preempted, waiting requests FCFS while budget, maxNumSeqs and blocks allow.
    */
-  schedule(): SchedulerStep {
+  schedule(numSpeculativeTokens: number = this.config.numSpeculativeTokens ?? 0): SchedulerStep {
     if (this.inFlight !== null) throw new Error('Scheduler.schedule: the previous step is still in flight; call complete(step) first.');
     const { maxNumBatchedTokens, maxNumSeqs, blockSizeTokens: bs } = this.config;
+    const specK = Math.max(0, Math.floor(numSpeculativeTokens));
     const seqs: ScheduledSeq[] = [];
     const preemptedIds: number[] = [];
     const admittedIds: number[] = [];
@@ -157,7 +158,10 @@ export class Scheduler {
     let i = 0;
     while (i < this.running.length && budget > 0) {
       const req = this.running[i]!;
-      const numNew = Math.min(req.numPromptTokens + req.numOutputTokens - req.numComputedTokens, budget);
+      const numKnownLeft = req.numPromptTokens + req.numOutputTokens - req.numComputedTokens;
+      // Speculative decoding: a decode also verifies up to k drafted tokens, never more than the outputs left.
+      const numDraft = specK > 0 && numKnownLeft === 1 ? Math.min(specK, req.maxOutputTokens - req.numOutputTokens - 1, budget - 1) : 0;
+      const numNew = Math.min(numKnownLeft + Math.max(0, numDraft), budget);
       let fits = this.kv.allocateSlots(req.id, req.numComputedTokens + numNew);
       while (!fits) {
         // Recompute preemption of the last running request; it is never one already scheduled in this step,
@@ -169,7 +173,7 @@ export class Scheduler {
         fits = this.kv.allocateSlots(req.id, req.numComputedTokens + numNew);
       }
       if (!fits) break;
-      seqs.push(this.scheduledSeq(req, numNew, 0));
+      seqs.push(numDraft > 0 ? { ...this.scheduledSeq(req, numNew, 0), samples: true, numSpeculativeTokens: numDraft } : this.scheduledSeq(req, numNew, 0));
       budget -= numNew;
       i++;
     }
@@ -220,9 +224,10 @@ export class Scheduler {
    * Take the executed step back: advance computed tokens, count one output for each seq that sampled, finish
    * those that reached maxOutputTokens or are in `stoppedIds` (normally: their sampled token was a stop token;
    * any seq of the step listed there is finished), and free the finished requests' blocks. Seqs of requests
-   * aborted while the step was in flight are ignored.
+   * aborted while the step was in flight are ignored. A speculative verification (`numSpeculativeTokens` > 0)
+   * keeps `acceptedTokens.get(id)` of its drafts (default 0) and gains that many outputs plus the sampled one.
    */
-  complete(step: SchedulerStep, stoppedIds?: ReadonlySet<number>): StepOutcome {
+  complete(step: SchedulerStep, stoppedIds?: ReadonlySet<number>, acceptedTokens?: ReadonlyMap<number, number>): StepOutcome {
     if (step.seqs.length === 0) return EMPTY_OUTCOME;
     if (step !== this.inFlight) throw new Error('Scheduler.complete: this step is not the one in flight (each step is completed once, in order).');
     this.inFlight = null;
@@ -235,11 +240,15 @@ export class Scheduler {
       // Only steps that still compute prompt blocks can register new cached blocks: decode steps skip the call.
       const hashedTokens = req.blockHashes.length * this.config.blockSizeTokens;
       const hadAllHashedBlocks = req.numComputedTokens >= hashedTokens;
-      req.numComputedTokens += seq.numNewTokens;
+      // A verification keeps the accepted drafts (their KV is valid) and rolls the rejected ones back; the
+      // blocks allocated for them stay with the request until it finishes.
+      const numDraft = seq.numSpeculativeTokens ?? 0;
+      const numAccepted = numDraft > 0 ? Math.max(0, Math.min(numDraft, Math.floor(acceptedTokens?.get(req.id) ?? 0))) : 0;
+      req.numComputedTokens += numDraft > 0 ? 1 + numAccepted : seq.numNewTokens;
       if (cachePrefixes && !hadAllHashedBlocks) this.kv.cacheFullBlocks(req.id, req.blockHashes, req.numComputedTokens);
       let done = false;
       if (seq.samples) {
-        req.numOutputTokens++;
+        req.numOutputTokens += 1 + numAccepted;
         sampledIds.push(req.id);
         done = req.numOutputTokens >= req.maxOutputTokens;
       }

@@ -16,6 +16,11 @@ export interface SchedulerConfig {
   /** When false a prompt is only scheduled if it fits the remaining budget whole. */
   readonly enableChunkedPrefill: boolean;
   readonly enablePrefixCaching: boolean;
+  /**
+   * Speculative decoding (extension, default 0): a decoding request schedules 1 + k tokens per step — its last
+   * token and k drafted ones — and `complete` keeps the accepted prefix (see docs/scheduler.md).
+   */
+  readonly numSpeculativeTokens?: number;
 }
 
 export interface NewRequest {
@@ -50,6 +55,11 @@ export interface ScheduledSeq {
    * before computing this step. Non-zero only on the step that first admits such a request.
    */
   readonly numExternalTokens?: number;
+  /**
+   * Draft tokens verified in this step (extension; speculative decoding): the step computes the last known
+   * token plus these, `samples` is true, and `complete` keeps the accepted ones. Absent or 0 otherwise.
+   */
+  readonly numSpeculativeTokens?: number;
 }
 
 export interface SchedulerStep {

@@ -126,7 +126,7 @@ export function summarise(m: MetricsCollector, economics: Economics, numIssued: 
   const durationS = Math.max(0, m.lastFinishS - (Number.isFinite(m.firstArrivalS) ? m.firstArrivalS : 0));
   const per = (x: number): number => (durationS > 0 ? x / durationS : 0);
   const outputTokensPerS = per(m.outputTokens);
-  const pools: PoolReport[] = m.pools.map((p) => {
+  const pools: PoolReport[] = m.pools.flatMap((p) => {
     const n = p.replicas.length;
     let busyS = 0;
     let kvS = 0;
@@ -137,6 +137,26 @@ export function summarise(m: MetricsCollector, economics: Economics, numIssued: 
       kvS += r.kvUsageWeightedS;
       kvMax = Math.max(kvMax, r.maxKvUsage);
       steps += r.numSteps;
+    }
+    // A composite pool (AFD, speculative decoding) reports each of its chip groups.
+    if (p.parts) {
+      return p.parts.map(
+        (part): PoolReport => ({
+          role: part.role,
+          device: part.device.id,
+          replicas: part.replicas,
+          chipsPerReplica: part.chipsPerReplica,
+          parallelism: { ...part.par },
+          weightTier: part.plan.weightTier,
+          weightBytesPerChip: Math.round(part.plan.weightBytesPerChip),
+          kvCapacityTokens: part.kvCapacityTokens,
+          kvBlocksPerReplica: part.kvCapacityTokens > 0 ? Math.floor(part.kvCapacityTokens / p.schedConfig.blockSizeTokens) : 0,
+          utilisation: durationS > 0 ? part.busyS / (part.replicas * durationS) : 0,
+          kvOccupancyMean: part.kvCapacityTokens > 0 && durationS > 0 ? kvS / (n * durationS) : 0,
+          kvOccupancyMax: part.kvCapacityTokens > 0 ? kvMax : 0,
+          steps,
+        }),
+      );
     }
     return {
       role: p.role,

@@ -10,6 +10,31 @@ import type { PoolConfig } from '../scenario/schema.js';
 
 export type PoolRole = 'colocated' | 'prefill' | 'decode';
 
+/**
+ * One kind of chip group inside a pool that is more than identical replicas of one device (AFD: attention and
+ * FFN instances; speculative decoding: the target and its draft): for the pools report and the economics.
+ */
+export interface PoolPart {
+  readonly role: string;
+  readonly device: Device;
+  readonly replicas: number;
+  readonly chipsPerReplica: number;
+  readonly par: Parallelism;
+  readonly plan: MemoryPlan;
+  /** KV tokens one replica of this part holds (0 for parts without a KV cache, such as an FFN pool). */
+  readonly kvCapacityTokens: number;
+  /** Σ busy seconds over this part's replicas, accumulated as steps are costed. */
+  busyS: number;
+}
+
+/** Speculative decoding as the event loop sees it: draft length per step and sampled acceptances. */
+export interface PoolSpec {
+  /** Draft tokens for the next step of this replica (0: no speculation this step). */
+  readonly draftTokens: (replica: ReplicaRuntime) => number;
+  /** Accepted draft tokens of each verifying sequence of a finished step. */
+  readonly sampleAccepted: (step: SchedulerStep) => ReadonlyMap<number, number>;
+}
+
 /** One model instance: its scheduler and what it is doing. */
 export class ReplicaRuntime {
   busy = false;
@@ -42,6 +67,11 @@ export interface PoolRuntime {
   readonly stepCost: (shape: StepShape) => StepTime;
   readonly replicas: readonly ReplicaRuntime[];
   readonly route: Router;
+  /** Costs a scheduled step when its shape is not enough (AFD, speculative decoding); else `stepCost`. */
+  readonly stepCostOf?: (step: SchedulerStep) => StepTime;
+  readonly spec?: PoolSpec;
+  /** The chip groups of a composite pool (see PoolPart); absent for a plain pool. */
+  readonly parts?: readonly PoolPart[];
 }
 
 export interface PoolDeps {
@@ -71,7 +101,7 @@ export function buildPool(role: PoolRole, where: string, config: PoolConfig, dep
       `${where}`,
       { device: deps.device.id, tp: par.tp, pp: par.pp, ep: par.ep, dp: par.dp },
       `a deployment whose chips hold the model's weights and some KV cache`,
-      `${plan.reason ?? 'The model does not fit.'}${plan.minChips ? ` Use at least ${plan.minChips} chips per replica (raise parallelism.tp or parallelism.pp).` : ''}`,
+      `${(plan.reason ?? 'The model does not fit').replace(/\.?$/, '.')}${plan.minChips ? ` Use at least ${plan.minChips} chips per replica (raise parallelism.tp or parallelism.pp${deps.device.weightsInSramOnly ? ', or set chips: auto' : ''}).` : ''}`,
     );
   }
   const blockSizeTokens = config.scheduler.blockSizeTokens;
@@ -109,7 +139,7 @@ export function buildPool(role: PoolRole, where: string, config: PoolConfig, dep
   };
 }
 
-function resolveParallelism(config: PoolConfig, model: ModelArch, where: string): Parallelism {
+export function resolveParallelism(config: PoolConfig, model: ModelArch, where: string): Parallelism {
   const { tp, pp, ep, dp } = config.parallelism;
   const moeTp = config.parallelism.moeTp ?? Math.max(1, Math.floor((tp * dp) / ep));
   if (model.moe === null && ep > 1) {

@@ -2,14 +2,15 @@ import { UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { Dtype } from '../core/units.js';
 import type { Catalog } from '../hardware/catalog.js';
-import type { Device } from '../hardware/types.js';
 import type { ModelArch } from '../models/types.js';
 import type { MemoryPlan, PerfContext, StepShape, StepTime } from '../perf/types.js';
-import type { LinkConfig, Scenario } from '../scenario/schema.js';
+import type { Scenario } from '../scenario/schema.js';
 import type { Trace, WorkloadSpec } from '../workload/types.js';
 import { summarise, type Economics, type Metrics } from './metrics.js';
-import { buildPool, type PoolDeps, type PoolRuntime } from './pool.js';
-import { simulate, type Deployment, type KvLink } from './simulate.js';
+import type { AfdReport } from './afd.js';
+import { buildDeployment, specReportOf, type SpecReport } from './build-deployment.js';
+import type { PoolRuntime } from './pool.js';
+import { simulate } from './simulate.js';
 
 /** What a run needs that the scenario only names: resolved by the CLI (files) or the browser (bundled data). */
 export interface RunDeps {
@@ -18,6 +19,8 @@ export interface RunDeps {
   readonly trace: Trace | null;
   readonly memoryPlan: (ctx: PerfContext, opts: { reserveFraction: number }) => MemoryPlan;
   readonly makeStepCost: (ctx: PerfContext) => (shape: StepShape) => StepTime;
+  /** The draft model named by `topology.spec.draft.model` (speculative decoding with a draft model). */
+  readonly draftModel?: ModelArch;
 }
 
 export interface RunResult {
@@ -25,42 +28,18 @@ export interface RunResult {
   readonly chips: number;
   readonly metrics: Metrics;
   readonly warnings: readonly string[];
+  /** AFD topology: the per-layer pipeline at the run's mean decode batch. */
+  readonly afd?: AfdReport;
+  /** Speculative decoding: measured acceptance, the formula's expectation, the speed-up. */
+  readonly spec?: SpecReport;
 }
 
 /** Build the deployment a scenario describes and simulate its workload. */
 export function runScenario(scenario: Scenario, deps: RunDeps): RunResult {
-  const resolved = resolveScenario(scenario, deps.model);
-  const precision = {
-    weights: resolved.precision.weights!,
-    moe: resolved.precision.moe!,
-    kv: resolved.precision.kv!,
-  };
-  const poolDeps = (device: Device): PoolDeps => ({
-    device,
-    model: deps.model,
-    precision,
-    backend: resolved.backend,
-    memoryPlan: deps.memoryPlan,
-    makeStepCost: deps.makeStepCost,
-  });
-  const topo = resolved.topology;
-  let dep: Deployment;
-  if (topo.kind === 'colocated') {
-    const device = deviceAt(deps.catalog, topo.pool.device, 'topology.pool.device');
-    dep = { kind: 'colocated', pool: buildPool('colocated', 'topology.pool', topo.pool, poolDeps(device)) };
-  } else {
-    const pDevice = deviceAt(deps.catalog, topo.prefill.device, 'topology.prefill.device');
-    const dDevice = deviceAt(deps.catalog, topo.decode.device, 'topology.decode.device');
-    const prefill = buildPool('prefill', 'topology.prefill', topo.prefill, poolDeps(pDevice));
-    const decode = buildPool('decode', 'topology.decode', topo.decode, poolDeps(dDevice));
-    dep = {
-      kind: 'pd',
-      prefill,
-      decode,
-      link: kvLink(topo.link, pDevice, dDevice, topo.kvTransfer === 'layerwise', prefill.plan.kvBytesPerToken, deps.model.numLayers),
-    };
-  }
-  const pools: PoolRuntime[] = dep.kind === 'colocated' ? [dep.pool] : [dep.prefill, dep.decode];
+  // Topologies (colocated, pd, afd; speculative decoding; SRAM-pipelined pools) are built in build-deployment.ts.
+  const built = buildDeployment(resolveScenario(scenario, deps.model), deps);
+  const resolved = built.scenario;
+  const { dep, pools } = built;
   const workload = workloadSpec(resolved, deps.trace);
   const outcome = simulate(dep, {
     workload,
@@ -71,7 +50,7 @@ export function runScenario(scenario: Scenario, deps: RunDeps): RunResult {
     },
   });
   const economics = economicsOf(pools);
-  const warnings: string[] = [];
+  const warnings: string[] = [...built.warnings];
   for (const m of economics.missing) warnings.push(m);
   for (const [reason, n] of outcome.metrics.rejectReasons) warnings.push(`${n} request(s) rejected: ${reason}`);
   return {
@@ -79,6 +58,8 @@ export function runScenario(scenario: Scenario, deps: RunDeps): RunResult {
     chips: economics.chips,
     metrics: summarise(outcome.metrics, economics, outcome.numIssued),
     warnings,
+    ...(built.afd ? { afd: built.afd.report() } : {}),
+    ...(built.spec ? { spec: specReportOf(built.spec) } : {}),
   };
 }
 
@@ -88,38 +69,6 @@ export function resolveScenario(s: Scenario, model: ModelArch): Scenario {
   const moe: Dtype = s.precision.moe ?? model.expertWeightDtype ?? weights;
   const kv: Dtype = s.precision.kv ?? model.kvDtype;
   return { ...s, precision: { weights, moe, kv } };
-}
-
-function deviceAt(catalog: Catalog, id: string, where: string): Device {
-  try {
-    return catalog.get(id);
-  } catch (e) {
-    if (e instanceof UsageError) throw new UsageError(where, id, e.accepted, e.hint);
-    throw e;
-  }
-}
-
-function kvLink(cfg: LinkConfig, a: Device, b: Device, layerwise: boolean, kvBytesPerToken: number, numLayers: number): KvLink {
-  let bandwidth = cfg.bandwidthBytesPerS;
-  let latency = cfg.latencyS;
-  if (cfg.class !== 'custom') {
-    const spec = (d: Device) => (cfg.class === 'scale-up' ? d.scaleUp : d.scaleOut);
-    const bwA = spec(a).bandwidthBytesPerS.value;
-    const bwB = spec(b).bandwidthBytesPerS.value;
-    bandwidth ??= bwA !== null && bwB !== null ? Math.min(bwA, bwB) : undefined;
-    const latA = spec(a).latencyS.value;
-    const latB = spec(b).latencyS.value;
-    latency ??= latA !== null && latB !== null ? Math.max(latA, latB) : undefined;
-  }
-  if (bandwidth === undefined) {
-    throw new UsageError(
-      'topology.link.bandwidthBytesPerS',
-      undefined,
-      'a number of bytes/s per chip',
-      `The catalog has no ${cfg.class} bandwidth for ${a.id} or ${b.id}; give topology.link.bandwidthBytesPerS.`,
-    );
-  }
-  return { bandwidthBytesPerS: bandwidth, latencyS: latency ?? 0, layerwise, kvBytesPerToken, numLayers };
 }
 
 function workloadSpec(s: Scenario, trace: Trace | null): WorkloadSpec {
@@ -152,18 +101,22 @@ function economicsOf(pools: readonly PoolRuntime[]): Economics {
   let usd: number | null = 0;
   let watts: number | null = 0;
   const missing: string[] = [];
-  for (const p of pools) {
-    const n = p.replicas.length * p.chipsPerReplica;
+  const seen = new Set<string>();
+  // A composite pool (AFD, speculative decoding) pays for each of its chip groups.
+  const groups = pools.flatMap((p) => (p.parts ? p.parts.map((q) => ({ device: q.device, n: q.replicas * q.chipsPerReplica })) : [{ device: p.device, n: p.replicas.length * p.chipsPerReplica }]));
+  for (const { device, n } of groups) {
     chips += n;
-    const price = p.device.priceUsdPerHour.value;
-    const power = p.device.powerW.value;
+    const price = device.priceUsdPerHour.value;
+    const power = device.powerW.value;
     if (price === null) {
       usd = null;
-      missing.push(`no rental price for ${p.device.id} in the catalog: $ figures are omitted (add priceUsdPerHour in a hardware override)`);
+      if (!seen.has(`$${device.id}`)) missing.push(`no rental price for ${device.id} in the catalog: $ figures are omitted (add priceUsdPerHour in a hardware override)`);
+      seen.add(`$${device.id}`);
     } else if (usd !== null) usd += n * price;
     if (power === null) {
       watts = null;
-      missing.push(`no power figure for ${p.device.id} in the catalog: energy figures are omitted (add powerW in a hardware override)`);
+      if (!seen.has(`W${device.id}`)) missing.push(`no power figure for ${device.id} in the catalog: energy figures are omitted (add powerW in a hardware override)`);
+      seen.add(`W${device.id}`);
     } else if (watts !== null) watts += n * power;
   }
   return { chips, usdPerHour: usd, powerW: watts, missing };

@@ -69,9 +69,9 @@ export function simulate(dep: Deployment, opts: SimOptions): SimOutcome {
 
   const kick = (pool: PoolRuntime, poolIndex: number, replica: ReplicaRuntime): void => {
     if (replica.busy || !replica.sched.hasWork()) return;
-    const step = replica.sched.schedule();
+    const step = pool.spec ? replica.sched.schedule(pool.spec.draftTokens(replica)) : replica.sched.schedule();
     if (step.seqs.length === 0) return;
-    const cost = pool.stepCost(stepShapeOf(step));
+    const cost = pool.stepCostOf ? pool.stepCostOf(step) : pool.stepCost(stepShapeOf(step));
     replica.busy = true;
     replica.step = step;
     replica.stepStartS = nowS;
@@ -152,13 +152,17 @@ export function simulate(dep: Deployment, opts: SimOptions): SimOutcome {
         const usage = replica.sched.load().kvUsage;
         replica.kvUsageWeightedS += usage * durationS;
         if (usage > replica.maxKvUsage) replica.maxKvUsage = usage;
-        const outcome = replica.sched.complete(step);
+        // Speculative decoding: each verifying sequence keeps its accepted drafts plus the sampled token.
+        const accepted = pool.spec ? pool.spec.sampleAccepted(step) : undefined;
+        const outcome = replica.sched.complete(step, undefined, accepted);
         if (pool.role === 'prefill' && dep.kind === 'pd') {
           for (const id of outcome.finishedIds) startKvTransfer(dep, inFlight.get(id)!, events, nowS);
         } else {
           for (const id of outcome.sampledIds) {
             const f = inFlight.get(id);
-            if (f) onToken(f);
+            if (!f) continue;
+            const n = 1 + (accepted?.get(id) ?? 0);
+            for (let i = 0; i < n && f.numOutputs < f.req.outputTokens; i++) onToken(f);
           }
           for (const id of outcome.finishedIds) {
             const f = inFlight.get(id);

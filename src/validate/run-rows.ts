@@ -1,10 +1,7 @@
-import { UsageError } from '../core/errors.js';
-import type { ScenarioInput } from '../scenario/schema.js';
-import { ScenarioSchema } from '../scenario/schema.js';
-import type { RunResult } from '../sim/run.js';
+import { runBenchmark } from './bench-engine.js';
+import { planReplay, type ReplayDeps } from './deployment.js';
 import type { ParsedRow, ValidationRow } from './rows.js';
 import { summariseBy, summariseGroup, type GroupSummary, type PredictionRecord } from './stats.js';
-import { planRow, type RowEnv } from './to-scenario.js';
 
 export interface RowPrediction extends PredictionRecord {
   readonly id: string;
@@ -12,8 +9,17 @@ export interface RowPrediction extends PredictionRecord {
   readonly model: string;
   readonly backend: string;
   readonly mode: string;
+  readonly isl: number | null;
+  readonly osl: number | null;
+  readonly concurrency: number | null;
   readonly configKnown: boolean;
+  /** Inferred (or given) worker counts of a disaggregated row. */
+  readonly prefillWorkers: number | null;
+  readonly decodeWorkers: number | null;
+  /** Why there is no prediction; empty when there is one. */
   readonly reason: string;
+  /** How inconsistent columns of the row were read (empty when taken as written). */
+  readonly note: string;
 }
 
 export interface ValidationSummary extends GroupSummary {
@@ -26,44 +32,78 @@ export interface ValidationSummary extends GroupSummary {
   };
 }
 
-/** Predict one row; never throws: a row that cannot be simulated gets empty predictions and a reason. */
-export function predictRow(row: ValidationRow, env: RowEnv, run: (s: ScenarioInput) => RunResult): RowPrediction {
+/** Predict one row; never throws: a row that cannot be replayed gets empty predictions and a reason. */
+export function predictRow(row: ValidationRow, deps: ReplayDeps): RowPrediction {
   const base = {
     id: row.id,
     system: row.system,
     model: row.modelPath,
     backend: row.backend,
     mode: row.mode,
+    isl: row.isl,
+    osl: row.osl,
+    concurrency: row.concurrency,
     measuredTtftMs: row.measuredTtftMs,
     measuredTpotMs: row.measuredTpotMs,
   };
-  const plan = planRow(row, env);
-  if (!plan.ok) return { ...base, configKnown: row.mode === 'agg', predTtftMs: null, predTpotMs: null, reason: plan.reason };
+  let plan;
   try {
-    const r = run(plan.scenario);
-    const ttft = r.metrics.ttftMs?.mean ?? null;
-    const tpot = r.metrics.tpotMs?.mean ?? null;
-    const reason = r.metrics.rejected > 0 ? `${r.metrics.rejected} requests rejected: ${r.warnings.find((w) => w.includes('rejected')) ?? ''}` : '';
-    return { ...base, configKnown: plan.configKnown, predTtftMs: reason ? null : ttft, predTpotMs: reason ? null : tpot, reason };
+    plan = planReplay(row, deps);
   } catch (e) {
-    const reason = e instanceof UsageError ? e.message : `internal error: ${(e as Error).message}`;
-    return { ...base, configKnown: plan.configKnown, predTtftMs: null, predTpotMs: null, reason };
+    return { ...base, configKnown: row.mode === 'agg', prefillWorkers: null, decodeWorkers: null, predTtftMs: null, predTpotMs: null, reason: `internal error: ${(e as Error).message}`, note: '' };
   }
+  if (!plan.ok) return { ...base, configKnown: plan.configKnown, prefillWorkers: null, decodeWorkers: null, predTtftMs: null, predTpotMs: null, reason: plan.reason, note: '' };
+  const workers = { prefillWorkers: plan.workers?.prefillWorkers ?? null, decodeWorkers: plan.workers?.decodeWorkers ?? null, note: plan.note };
+  try {
+    const r = runBenchmark(plan.topology, plan.workload);
+    if (r.rejected > 0) {
+      return {
+        ...base,
+        configKnown: plan.configKnown,
+        ...workers,
+        predTtftMs: null,
+        predTpotMs: null,
+        reason: `${r.rejected} requests longer than a rank's KV cache`,
+      };
+    }
+    return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: meanOf(r.ttftMs), predTpotMs: meanOf(r.tpotMs), reason: '' };
+  } catch (e) {
+    return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: null, predTpotMs: null, reason: `internal error: ${(e as Error).message}` };
+  }
+}
+
+/** Mean over the finite values (requests with one output token have no TPOT). */
+function meanOf(xs: Float64Array): number | null {
+  let s = 0;
+  let n = 0;
+  for (const x of xs) {
+    if (Number.isFinite(x)) {
+      s += x;
+      n++;
+    }
+  }
+  return n > 0 ? s / n : null;
 }
 
 export function unparsedPrediction(p: Extract<ParsedRow, { ok: false }>): RowPrediction {
   return {
     id: p.id,
-    system: '',
-    model: '',
-    backend: '',
-    mode: '',
-    configKnown: false,
-    measuredTtftMs: Number.NaN,
-    measuredTpotMs: Number.NaN,
+    system: p.fields['system'] ?? '',
+    model: p.fields['model_path'] ?? '',
+    backend: p.fields['backend'] ?? '',
+    mode: p.fields['mode'] ?? '',
+    isl: null,
+    osl: null,
+    concurrency: null,
+    configKnown: p.fields['mode'] !== 'disagg',
+    prefillWorkers: null,
+    decodeWorkers: null,
+    measuredTtftMs: null,
+    measuredTpotMs: null,
     predTtftMs: null,
     predTpotMs: null,
     reason: `line ${p.line}: ${p.reason}`,
+    note: '',
   };
 }
 
@@ -80,21 +120,61 @@ export function summariseValidation(preds: readonly RowPrediction[]): Validation
   };
 }
 
-export function parseScenario(input: ScenarioInput) {
-  return ScenarioSchema.parse(input);
-}
-
 const csvCell = (v: string | number | null): string => {
   if (v === null) return '';
   const s = String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
+export const PREDICTION_COLUMNS = [
+  'id',
+  'pred_ttft_ms',
+  'pred_tpot_ms',
+  'silicon_ttft_ms',
+  'silicon_tpot_ms',
+  'ttft_ape',
+  'tpot_ape',
+  'system',
+  'model_path',
+  'backend',
+  'mode',
+  'isl',
+  'osl',
+  'concurrency',
+  'config_known',
+  'prefill_workers',
+  'decode_workers',
+  'reason',
+  'note',
+] as const;
+
+/** One line per input row, in input order: `id,pred_ttft_ms,pred_tpot_ms,…,reason`. */
 export function predictionsCsv(preds: readonly RowPrediction[]): string {
-  const lines = ['id,pred_ttft_ms,pred_tpot_ms,silicon_ttft_ms,silicon_tpot_ms,system,model_path,backend,mode,config_known,reason'];
+  const lines = [PREDICTION_COLUMNS.join(',')];
   for (const p of preds) {
+    const ape = (pred: number | null, m: number | null): number | null => (pred !== null && m !== null && m > 0 ? Math.abs(pred - m) / m : null);
     lines.push(
-      [p.id, round(p.predTtftMs), round(p.predTpotMs), round(p.measuredTtftMs), round(p.measuredTpotMs), p.system, p.model, p.backend, p.mode, String(p.configKnown), p.reason]
+      [
+        p.id,
+        round(p.predTtftMs),
+        round(p.predTpotMs),
+        round(p.measuredTtftMs),
+        round(p.measuredTpotMs),
+        round(ape(p.predTtftMs, p.measuredTtftMs)),
+        round(ape(p.predTpotMs, p.measuredTpotMs)),
+        p.system,
+        p.model,
+        p.backend,
+        p.mode,
+        p.isl,
+        p.osl,
+        p.concurrency,
+        String(p.configKnown),
+        p.prefillWorkers,
+        p.decodeWorkers,
+        p.reason,
+        p.note,
+      ]
         .map(csvCell)
         .join(','),
     );

@@ -16,8 +16,9 @@ export interface GroupSummary {
 }
 
 export interface PredictionRecord {
-  readonly measuredTtftMs: number;
-  readonly measuredTpotMs: number;
+  /** Null when the row has no measurement (it is predicted but has no error). */
+  readonly measuredTtftMs: number | null;
+  readonly measuredTpotMs: number | null;
   readonly predTtftMs: number | null;
   readonly predTpotMs: number | null;
 }
@@ -35,11 +36,11 @@ export function quantile(sorted: readonly number[], q: number): number | null {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-function apeSummary(rows: readonly PredictionRecord[], pick: (r: PredictionRecord) => [number | null, number]): ApeSummary {
+function apeSummary(rows: readonly PredictionRecord[], pick: (r: PredictionRecord) => [number | null, number | null]): ApeSummary {
   const apes: number[] = [];
   for (const r of rows) {
     const [p, m] = pick(r);
-    if (p !== null && Number.isFinite(p)) apes.push(ape(p, m));
+    if (p !== null && Number.isFinite(p) && m !== null && m > 0) apes.push(ape(p, m));
   }
   apes.sort((a, b) => a - b);
   return { rows: rows.length, predicted: apes.length, medianApe: quantile(apes, 0.5), p90Ape: quantile(apes, 0.9) };

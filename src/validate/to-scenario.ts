@@ -72,7 +72,7 @@ export function planRow(row: ValidationRow, env: RowEnv): RowPlan {
   const pool = (role: RoleConfig, replicas: number, maxSeqsPerRank: number) => ({
     device: device.id,
     replicas,
-    parallelism: { tp: role.tp, pp: role.pp, dp: role.dp, ep: role.ep, moeTp: role.moeTp },
+    parallelism: { tp: role.tp, pp: role.pp, dp: role.dp, ep: role.ep, ...(role.moeTp !== null ? { moeTp: role.moeTp } : {}) },
     scheduler: {
       maxNumBatchedTokens: defaults.maxNumBatchedTokens,
       maxNumSeqs: Math.max(1, maxSeqsPerRank),
@@ -125,12 +125,6 @@ export function planRow(row: ValidationRow, env: RowEnv): RowPlan {
   };
 }
 
-/**
- * The rule for disaggregated rows that give each role's parallelism and the total concurrency but not the
- * worker counts (docs/validation.md): one decode worker holds all clients, as these sweeps raise concurrency on
- * a fixed decode deployment; prefill workers are added until their token throughput keeps up with what the
- * decode worker consumes — approximated as one prefill worker per decode worker.
- */
-export function inferDisaggWorkers(_row: ValidationRow, _p: RoleConfig, _d: RoleConfig): { prefillWorkers: number; decodeWorkers: number } {
+function inferDisaggWorkers(_row: ValidationRow, _p: RoleConfig, _d: RoleConfig): { prefillWorkers: number; decodeWorkers: number } {
   return { prefillWorkers: 1, decodeWorkers: 1 };
 }

@@ -1,0 +1,82 @@
+/** `phasewise serve`: the OpenAI-compatible server over the real engine. */
+import { UsageError } from '../core/errors.js';
+import { TOPOLOGIES, type Topology } from '../engine/engine.js';
+import { DEFAULT_SIZING, type EngineSizing } from '../engine/local.js';
+import { startServer } from '../server/host.js';
+
+export interface ServeFlags {
+  model?: string;
+  topology: string;
+  draft?: string;
+  port: string;
+  host: string;
+  kvBlocks: string;
+  blockSize: string;
+  maxBatchTokens: string;
+  maxSeqs: string;
+  quantize: string;
+  tp: string;
+  threads: boolean;
+  prefixCaching: boolean;
+  servedModelName?: string;
+}
+
+export function intFlag(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(name, v, `an integer in ${min}..${max === Number.MAX_SAFE_INTEGER ? '∞' : max}`);
+  return n;
+}
+
+export function sizingFromFlags(f: Pick<ServeFlags, 'topology' | 'kvBlocks' | 'blockSize' | 'maxBatchTokens' | 'maxSeqs' | 'quantize' | 'prefixCaching'>): EngineSizing {
+  if (!(TOPOLOGIES as readonly string[]).includes(f.topology)) throw new UsageError('--topology', f.topology, TOPOLOGIES.join(', '));
+  if (f.quantize !== 'none' && f.quantize !== 'int8') throw new UsageError('--quantize', f.quantize, 'none, int8');
+  return {
+    ...DEFAULT_SIZING,
+    topology: f.topology as Topology,
+    quant: f.quantize,
+    numKvBlocks: intFlag('--kv-blocks', f.kvBlocks, 1),
+    blockSizeTokens: intFlag('--block-size', f.blockSize, 1, 1024),
+    maxNumBatchedTokens: intFlag('--max-batch-tokens', f.maxBatchTokens, 1),
+    maxNumSeqs: intFlag('--max-seqs', f.maxSeqs, 1),
+    enablePrefixCaching: f.prefixCaching,
+  };
+}
+
+export function serveCommand(f: ServeFlags): Promise<void> {
+  if (f.draft !== undefined) {
+    throw new UsageError('--draft', f.draft, 'nothing yet', 'Speculative decoding is not implemented in the engine yet (see docs/engine.md).');
+  }
+  const sizing = sizingFromFlags(f);
+  const port = intFlag('--port', f.port, 0, 65535);
+  const tp = intFlag('--tp', f.tp, 1, 64);
+  return startServer({ ...(f.model !== undefined ? { modelDir: f.model } : {}), ...(f.servedModelName !== undefined ? { modelId: f.servedModelName } : {}), sizing, tp, threads: f.threads, host: f.host, port }, (line) => process.stdout.write(`${line}\n`)).then((s) => {
+    const stop = (): void => {
+      void s.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/**
+ * Runs an async command: a UsageError prints one paragraph and sets exit code 2, anything else is reported as
+ * an internal error (exit 1), as main() does for synchronous commands.
+ */
+export function runAsyncCommand(p: () => Promise<void>): void {
+  const onError = (e: unknown): void => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`phasewise: error: ${e.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`phasewise: internal error: ${e instanceof Error ? e.message : String(e)}\nThis is a bug in phasewise; please report it with the command you ran.\n`);
+      process.exitCode = 1;
+    }
+    // Worker threads would keep the process alive.
+    setImmediate(() => process.exit());
+  };
+  try {
+    p().catch(onError);
+  } catch (e) {
+    onError(e);
+  }
+}

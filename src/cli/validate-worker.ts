@@ -1,0 +1,41 @@
+import { Catalog } from '../hardware/catalog.js';
+import type { ModelArch } from '../models/types.js';
+import { memoryPlan } from '../perf/memory-plan.js';
+import { makeStepCost } from '../perf/step-cost.js';
+import type { ReplayDeps } from '../validate/deployment.js';
+import type { ValidationRow } from '../validate/rows.js';
+import { predictRow, type RowPrediction } from '../validate/run-rows.js';
+import { builtinModelIds, loadModel } from './load.js';
+
+/**
+ * Replays validation rows with the shipped catalog and model configs, caching parsed models per thread. The
+ * default export is what a `validate` worker thread runs; the main thread calls `predictRows` directly.
+ */
+let deps: ReplayDeps | null = null;
+
+function replayDeps(): ReplayDeps {
+  if (deps) return deps;
+  const catalog = Catalog.builtin();
+  const ids = new Map(builtinModelIds().map((m) => [m.toLowerCase(), m]));
+  const models = new Map<string, ModelArch | null>();
+  deps = {
+    device: (system) => (catalog.has(system) ? catalog.get(system) : null),
+    model: (id) => {
+      const key = id.toLowerCase();
+      if (!models.has(key)) models.set(key, ids.has(key) ? loadModel(ids.get(key)!) : null);
+      return models.get(key)!;
+    },
+    memoryPlan: (ctx) => memoryPlan(ctx),
+    makeStepCost: (ctx) => makeStepCost(ctx),
+  };
+  return deps;
+}
+
+export function predictRows(rows: readonly ValidationRow[]): RowPrediction[] {
+  const d = replayDeps();
+  return rows.map((r) => predictRow(r, d));
+}
+
+export default function (task: { rows: ValidationRow[] }): RowPrediction[] {
+  return predictRows(task.rows);
+}

@@ -1,0 +1,74 @@
+import type { Device } from '../../hardware/types.js';
+import { decodeSeats, largestBatchWithin, type PoolDesign, type PoolFacts } from '../bounds.js';
+import { fmt } from '../slo.js';
+import { batchCapBelow, parallelismOptions, type GeneratorContext } from '../space.js';
+import type { Percentile } from '../types.js';
+
+const QUANTILE: Record<Percentile, number> = { p50: 0.5, p90: 0.9, p99: 0.99 };
+export const quantileOf = (p: Percentile): number => QUANTILE[p];
+
+export const DEFAULT_MAX_SEQS = 256;
+export const DEFAULT_BATCHED_TOKENS = 8192;
+export const RESERVE_FRACTION = 0.1;
+
+/** Pool designs of a device at every useful parallelism, with the default caps. */
+export function designsOf(ctx: GeneratorContext, device: Device, caps: { maxNumSeqs: number; maxNumBatchedTokens: number }): PoolDesign[] {
+  const fits = (par: PoolDesign['par']): boolean => ctx.facts({ device, par, ...caps, reserveFraction: RESERVE_FRACTION }).fits;
+  return parallelismOptions(device, ctx.deps.model, fits).map((par) => ({ device, par, ...caps, reserveFraction: RESERVE_FRACTION }));
+}
+
+/** Mean KV a running request holds over its life: its prompt plus half its output. */
+export const meanContext = (ctx: GeneratorContext): number => ctx.stats.meanPromptTokens + ctx.stats.meanOutputTokens / 2;
+
+/**
+ * Why a pool that decodes cannot meet the SLO whatever its replica count, or null. Each test is a floor: a
+ * decode step never gets faster than at batch 1, and a request must fit the KV cache whole.
+ */
+export function decodeInfeasibility(ctx: GeneratorContext, f: PoolFacts): string | null {
+  if (!f.fits) return f.reason;
+  const longest = ctx.stats.maxPromptTokens + ctx.stats.maxOutputTokens;
+  if (longest > f.kvTokens) return `the longest request (${longest} tokens) does not fit its ${f.kvTokens}-token KV cache`;
+  const floorS = f.decodeStepS(1, 1);
+  const tpot = ctx.request.slo.tpot;
+  if (tpot && floorS * 1e3 > tpot.ms) return `a decode step at batch 1 takes ${fmt(floorS * 1e3)} ms > TPOT ${tpot.percentile} ${fmt(tpot.ms)} ms`;
+  const minUser = ctx.request.slo.minTokensPerSPerUser;
+  if (minUser !== null && 1 / floorS < minUser) return `batch 1 decodes at most ${fmt(1 / floorS)} tokens/s per user < ${fmt(minUser)}`;
+  return null;
+}
+
+/** The decode step time the batch may reach and still meet the TPOT target (with headroom for the tail). */
+export function decodeStepBudgetS(ctx: GeneratorContext): number {
+  const tpot = ctx.request.slo.tpot ? ctx.request.slo.tpot.ms / 1e3 : Infinity;
+  const user = ctx.request.slo.minTokensPerSPerUser !== null ? 1 / ctx.request.slo.minTokensPerSPerUser : Infinity;
+  return 0.8 * Math.min(tpot, user);
+}
+
+/** Decode replicas needed at least (sound: throughput at the largest batch) and to start from (at the SLO batch). */
+export function decodeUnits(ctx: GeneratorContext, f: PoolFacts): { min: number; minReason: string; start: number; sloBatch: number } {
+  const r = ctx.stats.ratePerS;
+  const c = meanContext(ctx);
+  const seats = decodeSeats(f, c);
+  const outTokPerS = r * ctx.stats.meanOutputTokens;
+  const maxRate = seats / f.decodeStepS(seats, c);
+  const budget = decodeStepBudgetS(ctx);
+  const sloBatch = Number.isFinite(budget) ? Math.max(1, largestBatchWithin(f, seats, c, budget)) : seats;
+  const sloRate = sloBatch / f.decodeStepS(sloBatch, c);
+  return {
+    min: Math.max(1, Math.ceil(outTokPerS / maxRate - 1e-9)),
+    minReason: `decode throughput: ${fmt(outTokPerS)} output tok/s needed, one replica decodes at most ${fmt(maxRate)} (batch ${seats})`,
+    start: Math.max(1, Math.ceil(outTokPerS / sloRate / 0.85)),
+    sloBatch,
+  };
+}
+
+/** A second, tighter batch cap when the SLO batch is below the default: queueing instead of slow steps. */
+export function decodeCapVariants(sloBatch: number): number[] {
+  const cap = batchCapBelow(sloBatch);
+  return cap === null ? [DEFAULT_MAX_SEQS] : [DEFAULT_MAX_SEQS, cap];
+}
+
+/** The prompt length at the TTFT percentile (the mean when there is no TTFT target). */
+export function ttftPrompt(ctx: GeneratorContext): number {
+  const t = ctx.request.slo.ttft;
+  return t ? ctx.stats.promptTokensAt(quantileOf(t.percentile)) : ctx.stats.meanPromptTokens;
+}
