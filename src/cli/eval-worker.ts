@@ -36,7 +36,7 @@ export function evaluateScenario(scenario: Scenario): Evaluation {
       }
     }
     const r = runScenario(scenario, { catalog, model, trace, memoryPlan, makeStepCost });
-    return { ok: true, chips: r.chips, metrics: r.metrics, scenario: r.scenario, warnings: r.warnings };
+    return { ok: true, chips: r.chips, metrics: r.metrics, scenario: r.scenario, warnings: r.warnings, ...(r.afd ? { afd: r.afd } : {}) };
   } catch (e) {
     if (isUsageError(e)) return { ok: false, error: e.message };
     throw e;

@@ -22,7 +22,9 @@ export function afdSection(a: AfdReport): string {
   out.push(
     `decode step (layers only) ${num(a.stepS * 1e3)} ms; attention busy ${pct(a.attentionBusyShare)}, FFN busy ${pct(a.ffnBusyShare)} (the rest is bubbles); ` +
       `hops ${a.hopsHidden ? 'hidden' : 'exposed'}: m = ${a.microBatches}, hiding needs m ≥ 2(1 + T_c/T_f) = ${num(a.microBatchesToHide)}` +
-      (a.balancedRatio !== null ? `; attention:FFN ratio balancing T_a ≤ T_e at this batch: ${a.balancedRatio}` : ''),
+      (a.balancedRatio !== null
+        ? `; attention:FFN ratio balancing T_a ≤ T_e at this batch: ${a.balancedRatio}`
+        : '; no attention:FFN ratio up to 64 brings T_a under T_e at this batch (the attention side is the bottleneck)'),
   );
   out.push(timelineChart(a));
   return out.join('\n');

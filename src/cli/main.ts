@@ -8,6 +8,7 @@ import { registerPlanningCommands } from './planning-commands.js';
 import { scenarioFromArgs, type ScenarioFlags } from './scenario-input.js';
 import { runAsyncCommand, serveCommand, type ServeFlags } from './serve-command.js';
 import { benchEngine, benchTable, type BenchFlags } from './bench-engine-command.js';
+import { calibrate, calibrationTable, type CalibrateFlags } from './calibrate-command.js';
 import { resultJson, resultTable, runScenarioFromFiles } from './simulate-command.js';
 import { validateCommand, type ValidateOptions } from './validate-command.js';
 
@@ -93,7 +94,8 @@ function buildProgram(): Command {
     .description('serve a model on CPU workers behind an OpenAI-compatible API (the built-in random-weight demo model without --model)')
     .option('--model <dir>', 'Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json); Llama / Mistral / Qwen2 / Qwen3 dense')
     .addOption(new Option('--topology <name>', 'how the model is split over workers').choices(['colocated', 'pd', 'afd']).default('colocated'))
-    .option('--draft <dir>', 'draft model for speculative decoding (not implemented yet)')
+    .option('--draft <dir>', 'draft model for speculative decoding, in its own worker (same tokenizer; colocated topology)')
+    .option('--num-speculative-tokens <k>', 'draft tokens verified per step with --draft', '4')
     .option('--port <n>', 'TCP port on 127.0.0.1 (0: any free port)', '8000')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--kv-blocks <n>', 'KV-cache blocks per worker', '512')
@@ -126,6 +128,26 @@ function buildProgram(): Command {
       runAsyncCommand(async () => {
         const r = await benchEngine(opts);
         process.stdout.write(`${opts.json ? JSON.stringify(r, null, 2) : benchTable(r)}\n`);
+      }),
+    );
+
+  program
+    .command('calibrate')
+    .description('measure this machine into a device entry, fit it to the engine, then compare the twin\'s TTFT/TPOT with the engine\'s per topology')
+    .option('--model <dir>', 'Hugging Face checkpoint directory')
+    .option('--synthetic <name>', 'a Llama-shaped random-weight model written to the temp directory: tiny, 110m or 1b')
+    .addOption(new Option('--topology <name>', 'topologies to compare').choices(['all', 'colocated', 'pd', 'afd']).default('all'))
+    .option('--concurrency <n>', 'closed-loop clients of the comparison workload', '4')
+    .option('--isl <tokens>', 'prompt tokens per request', '64')
+    .option('--osl <tokens>', 'output tokens per request', '32')
+    .option('--requests <n>', 'requests per topology', '16')
+    .option('--out <file>', 'write the fitted device entry (hardware-file format, for simulate --hardware)')
+    .option('--shared-cores', 'scale the pd/afd workers\' device entry to their share of the cores when both are busy', false)
+    .option('--json', 'print one JSON object', false)
+    .action((opts: CalibrateFlags) =>
+      runAsyncCommand(async () => {
+        const r = await calibrate(opts, (s) => process.stderr.write(`${s}\n`));
+        process.stdout.write(`${opts.json ? JSON.stringify(r, null, 2) : calibrationTable(r)}\n`);
       }),
     );
 

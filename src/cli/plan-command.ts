@@ -59,7 +59,7 @@ export const PLAN_DEFAULTS = {
   seed: '1',
   top: '5',
   maxSimsPerShape: '10',
-  waveSize: 6,
+  waveSize: 4,
 } as const;
 
 const posNum = (where: string, v: string | undefined): number | null => {
@@ -163,7 +163,7 @@ export async function planCommand(o: PlanOptions): Promise<void> {
       makeStepCost,
       evaluate: evaluator.evaluate,
       onProgress: (p) => progress.update(p.shapesDone, p.shapesTotal, `${p.simulations} simulations`),
-    });
+    }, cache);
   } finally {
     progress.stop();
     await evaluator.close();

@@ -19,6 +19,7 @@ export interface ServeFlags {
   threads: boolean;
   prefixCaching: boolean;
   servedModelName?: string;
+  numSpeculativeTokens: string;
 }
 
 export function intFlag(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -27,7 +28,7 @@ export function intFlag(name: string, v: string, min: number, max = Number.MAX_S
   return n;
 }
 
-export function sizingFromFlags(f: Pick<ServeFlags, 'topology' | 'kvBlocks' | 'blockSize' | 'maxBatchTokens' | 'maxSeqs' | 'quantize' | 'prefixCaching'>): EngineSizing {
+export function sizingFromFlags(f: Pick<ServeFlags, 'topology' | 'kvBlocks' | 'blockSize' | 'maxBatchTokens' | 'maxSeqs' | 'quantize' | 'prefixCaching'> & { numSpeculativeTokens?: string }): EngineSizing {
   if (!(TOPOLOGIES as readonly string[]).includes(f.topology)) throw new UsageError('--topology', f.topology, TOPOLOGIES.join(', '));
   if (f.quantize !== 'none' && f.quantize !== 'int8') throw new UsageError('--quantize', f.quantize, 'none, int8');
   return {
@@ -39,17 +40,15 @@ export function sizingFromFlags(f: Pick<ServeFlags, 'topology' | 'kvBlocks' | 'b
     maxNumBatchedTokens: intFlag('--max-batch-tokens', f.maxBatchTokens, 1),
     maxNumSeqs: intFlag('--max-seqs', f.maxSeqs, 1),
     enablePrefixCaching: f.prefixCaching,
+    numSpeculativeTokens: f.numSpeculativeTokens === undefined ? 0 : intFlag('--num-speculative-tokens', f.numSpeculativeTokens, 1, 16),
   };
 }
 
 export function serveCommand(f: ServeFlags): Promise<void> {
-  if (f.draft !== undefined) {
-    throw new UsageError('--draft', f.draft, 'nothing yet', 'Speculative decoding is not implemented in the engine yet (see docs/engine.md).');
-  }
-  const sizing = sizingFromFlags(f);
+  const sizing = { ...sizingFromFlags(f), numSpeculativeTokens: f.draft === undefined ? 0 : intFlag('--num-speculative-tokens', f.numSpeculativeTokens, 1, 16) };
   const port = intFlag('--port', f.port, 0, 65535);
   const tp = intFlag('--tp', f.tp, 1, 64);
-  return startServer({ ...(f.model !== undefined ? { modelDir: f.model } : {}), ...(f.servedModelName !== undefined ? { modelId: f.servedModelName } : {}), sizing, tp, threads: f.threads, host: f.host, port }, (line) => process.stdout.write(`${line}\n`)).then((s) => {
+  return startServer({ ...(f.model !== undefined ? { modelDir: f.model } : {}), ...(f.draft !== undefined ? { draftDir: f.draft } : {}), ...(f.servedModelName !== undefined ? { modelId: f.servedModelName } : {}), sizing, tp, threads: f.threads, host: f.host, port }, (line) => process.stdout.write(`${line}\n`)).then((s) => {
     const stop = (): void => {
       void s.close().then(() => process.exit(0));
     };
@@ -64,15 +63,17 @@ export function serveCommand(f: ServeFlags): Promise<void> {
  */
 export function runAsyncCommand(p: () => Promise<void>): void {
   const onError = (e: unknown): void => {
+    let code: number;
     if (e instanceof UsageError) {
       process.stderr.write(`phasewise: error: ${e.message}\n`);
-      process.exitCode = 2;
+      code = 2;
     } else {
       process.stderr.write(`phasewise: internal error: ${e instanceof Error ? e.message : String(e)}\nThis is a bug in phasewise; please report it with the command you ran.\n`);
-      process.exitCode = 1;
+      code = 1;
     }
-    // Worker threads would keep the process alive.
-    setImmediate(() => process.exit());
+    // main() sets process.exitCode when the (synchronous) action returns; exit after it, with ours.
+    // Exiting also ends any worker threads that would keep the process alive.
+    setImmediate(() => process.exit(code));
   };
   try {
     p().catch(onError);

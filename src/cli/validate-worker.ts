@@ -2,7 +2,7 @@ import { Catalog } from '../hardware/catalog.js';
 import type { ModelArch } from '../models/types.js';
 import { memoryPlan } from '../perf/memory-plan.js';
 import { makeStepCost } from '../perf/step-cost.js';
-import type { ReplayDeps } from '../validate/deployment.js';
+import type { ReplayDeps, ReplayOverrides } from '../validate/deployment.js';
 import type { ValidationRow } from '../validate/rows.js';
 import { predictRow, type RowPrediction } from '../validate/run-rows.js';
 import { builtinModelIds, loadModel } from './load.js';
@@ -25,17 +25,17 @@ function replayDeps(): ReplayDeps {
       if (!models.has(key)) models.set(key, ids.has(key) ? loadModel(ids.get(key)!) : null);
       return models.get(key)!;
     },
-    memoryPlan: (ctx) => memoryPlan(ctx),
+    memoryPlan: (ctx, opts) => memoryPlan(ctx, opts),
     makeStepCost: (ctx) => makeStepCost(ctx),
   };
   return deps;
 }
 
-export function predictRows(rows: readonly ValidationRow[]): RowPrediction[] {
+export function predictRows(rows: readonly ValidationRow[], overrides: ReplayOverrides = {}): RowPrediction[] {
   const d = replayDeps();
-  return rows.map((r) => predictRow(r, d));
+  return rows.map((r) => predictRow(r, d, overrides));
 }
 
-export default function (task: { rows: ValidationRow[] }): RowPrediction[] {
-  return predictRows(task.rows);
+export default function (task: { rows: ValidationRow[]; overrides?: ReplayOverrides }): RowPrediction[] {
+  return predictRows(task.rows, task.overrides);
 }

@@ -17,7 +17,8 @@ import { Rng } from '../core/rng.js';
 import { Scheduler, type SchedulerConfig, type SchedulerStep } from '../sched/index.js';
 import { sliceKvTokens } from './kv-slice.js';
 import { distribution, drawFrom, argmaxF32, type SamplingParams } from './sampler.js';
-import { type KvExportRequest, type KvImport, type PhaseTimes, type StepInput, type StepOutput, type StepSeq } from './step.js';
+import { verifyDraft } from './spec.js';
+import { buildStepInput, type KvExportRequest, type KvImport, type PhaseTimes, type StepInput, type StepOutput, type StepSeq } from './step.js';
 
 export type Topology = 'colocated' | 'pd' | 'afd';
 export const TOPOLOGIES: readonly Topology[] = ['colocated', 'pd', 'afd'];
@@ -81,6 +82,8 @@ interface Req {
   lastTokenS: number;
   /** KV from the prefill pool, covering positions [0, numPrompt), until the decode pool imports it. */
   pendingKv: Float32Array | null;
+  /** Positions whose draft-model KV is valid (speculative decoding). */
+  draftComputed: number;
   done: boolean;
 }
 
@@ -108,11 +111,19 @@ export class Engine {
     pools: readonly PoolSpec[],
     private readonly now: () => number,
     private readonly observer: EngineObserver = {},
+    private readonly draft: StageRunner | null = null,
   ) {
     const want = topology === 'pd' ? 2 : 1;
     if (pools.length !== want) throw new Error(`${topology} needs ${want} pool(s), got ${pools.length}`);
     this.pools = pools.map((p) => new Pool(p));
+    const specK = pools.map((p) => p.scheduler.numSpeculativeTokens ?? 0);
+    if (specK.some((k) => k > 0) && (draft === null || specK[0] === 0 || specK.slice(1).some((k) => k > 0))) {
+      throw new Error('speculative tokens need a draft runner and a single (colocated or afd) pool');
+    }
   }
+
+  /** Speculative decoding counters: drafts proposed and accepted. */
+  readonly specStats = { numDrafted: 0, numAccepted: 0 };
 
   private get first(): Pool {
     return this.pools[0]!;
@@ -157,6 +168,7 @@ export class Engine {
       firstTokenS: null,
       lastTokenS: t,
       pendingKv: null,
+      draftComputed: 0,
       done: false,
     });
     this.kick(this.first);
@@ -181,7 +193,7 @@ export class Engine {
   async close(): Promise<void> {
     this.closed = true;
     for (const r of [...this.reqs.values()]) this.abort(r.id);
-    await Promise.all(this.pools.map((p) => p.spec.runner.close()));
+    await Promise.all([...this.pools.map((p) => p.spec.runner.close()), this.draft?.close()]);
   }
 
   private kick(pool: Pool): void {
@@ -211,21 +223,29 @@ export class Engine {
 
   private async runOne(pool: Pool, step: SchedulerStep): Promise<void> {
     const isPrefillPool = this.topology === 'pd' && pool === this.pools[0];
+    for (const id of step.preemptedIds) {
+      const r = this.reqs.get(id);
+      if (r) r.draftComputed = 0; // recomputed from scratch, draft included
+    }
+    // Speculative decoding: the draft worker proposes the tokens the scheduler left room for.
+    const drafts = this.draft && pool === this.first ? await this.runDraft(step) : null;
+    if (drafts === 'failed') return;
     const seqs: StepSeq[] = [];
     const ids: number[] = [];
     const tokens: number[] = [];
     const positions: number[] = [];
     const kvImports: KvImport[] = [];
     const kvExports: KvExportRequest[] = [];
-    for (const s of step.seqs) {
+    step.seqs.forEach((s, idx) => {
       const r = this.reqs.get(s.id)!;
       const row = tokens.length;
-      for (let i = 0; i < s.numNewTokens; i++) {
-        tokens.push(r.tokens[s.numComputedTokens + i]!);
-        positions.push(s.numComputedTokens + i);
-      }
-      const idx = seqs.length;
-      seqs.push({ row, numTokens: s.numNewTokens, startPos: s.numComputedTokens, blockIds: Int32Array.from(s.blockIds), sample: s.samples });
+      const m = s.numSpeculativeTokens ?? 0;
+      const real = s.numNewTokens - m;
+      for (let i = 0; i < real; i++) tokens.push(r.tokens[s.numComputedTokens + i]!);
+      const d = drafts?.get(s.id);
+      for (let i = 0; i < m; i++) tokens.push(d!.tokens[i]!);
+      for (let i = 0; i < s.numNewTokens; i++) positions.push(s.numComputedTokens + i);
+      seqs.push({ row, numTokens: s.numNewTokens, startPos: s.numComputedTokens, blockIds: Int32Array.from(s.blockIds), sample: s.samples, ...(m > 0 ? { logitRows: m + 1 } : {}) });
       ids.push(s.id);
       const ext = s.numExternalTokens ?? 0;
       if (ext > 0) {
@@ -236,7 +256,7 @@ export class Engine {
         r.pendingKv = null;
       }
       if (isPrefillPool && s.samples) kvExports.push({ seq: idx, from: 0, to: s.numComputedTokens + s.numNewTokens });
-    }
+    });
     const input: StepInput = { tokens: Int32Array.from(tokens), positions: Int32Array.from(positions), seqs, kvImports, kvExports };
     const t0 = this.now();
     let out: StepOutput;
@@ -250,32 +270,59 @@ export class Engine {
     const tDone = this.now();
     const V = this.dims.vocabSize;
     const stopped = new Set<number>();
-    const sampled: { r: Req; token: number }[] = [];
+    const accepted = new Map<number, number>();
+    const sampled: { r: Req; tokens: number[] }[] = [];
     let li = 0;
     let ei = 0;
-    seqs.forEach((s, i) => {
-      if (!s.sample) return;
-      const row = li++;
-      const r = this.reqs.get(ids[i]!);
+    step.seqs.forEach((s, i) => {
+      const seq = seqs[i]!;
+      const r0 = this.reqs.get(ids[i]!);
+      const m = s.numSpeculativeTokens ?? 0;
+      if (r0 && this.draft) {
+        // Draft KV is valid up to what it fed (the last draft is never fed) and what the target keeps.
+        r0.draftComputed = s.numComputedTokens + s.numNewTokens - (m > 0 ? 1 : 0);
+      }
+      if (!seq.sample) return;
+      const row = li;
+      li += seq.logitRows ?? 1;
+      const r = r0;
       const exported = isPrefillPool ? out.kvExports[ei++] : undefined;
       if (!r || r.done) return; // aborted while the step ran
-      const token = r.sampling.temperature <= 0 ? argmaxF32(out.logits, row * V, V) : drawFrom(distribution(out.logits, row * V, V, r.sampling), r.rng);
-      sampled.push({ r, token });
+      if (m > 0) {
+        const d = drafts!.get(s.id)!;
+        const v = verifyDraft(out.logits, row * V, V, d.tokens.slice(0, m), d.probs, r.sampling, r.rng);
+        accepted.set(r.id, v.numAccepted);
+        r.draftComputed = Math.min(r.draftComputed, s.numComputedTokens + 1 + v.numAccepted);
+        this.specStats.numDrafted += m;
+        this.specStats.numAccepted += v.numAccepted;
+        sampled.push({ r, tokens: v.tokens });
+      } else {
+        const token = r.sampling.temperature <= 0 ? argmaxF32(out.logits, row * V, V) : drawFrom(distribution(out.logits, row * V, V, r.sampling), r.rng);
+        sampled.push({ r, tokens: [token] });
+      }
       if (exported) r.pendingKv = exported;
     });
-    for (const { r, token } of sampled) {
-      r.tokens.push(token);
+    for (const { r, tokens: toks } of sampled) {
       r.firstTokenS ??= tDone;
       r.lastTokenS = tDone;
-      let stopBySink: boolean;
-      try {
-        stopBySink = r.sink.onToken(token);
-      } catch {
-        stopBySink = true;
+      for (let j = 0; j < toks.length; j++) {
+        const token = toks[j]!;
+        r.tokens.push(token);
+        let stopBySink: boolean;
+        try {
+          stopBySink = r.sink.onToken(token);
+        } catch {
+          stopBySink = true;
+        }
+        if (stopBySink || r.stopIds.has(token)) {
+          stopped.add(r.id);
+          // The scheduler counts `accepted` drafts plus one sampled token: end the round at this token.
+          if (accepted.has(r.id)) accepted.set(r.id, j);
+          break;
+        }
       }
-      if (stopBySink || r.stopIds.has(token)) stopped.add(r.id);
     }
-    const outcome = pool.sched.complete(step, stopped);
+    const outcome = pool.sched.complete(step, stopped, accepted);
     const load = pool.sched.load();
     this.observer.onStep?.(pool.spec.name, { numSeqs: seqs.length, numTokens: tokens.length, wallS: tDone - t0, phaseTimesS: out.phaseTimesS, kvUsage: load.kvUsage, numWaiting: load.numWaiting, numRunning: load.numRunning });
     for (const id of outcome.finishedIds) {
@@ -294,6 +341,60 @@ export class Engine {
         this.finish(r, 'length');
       }
     }
+  }
+
+  /**
+   * The draft worker's part of a step: it first computes every token the target computes this step (so its
+   * KV, kept under the same block ids, stays in step with the target's), then proposes the drafts of each
+   * verifying sequence one token at a time, each sampled with the request's parameters.
+   */
+  private async runDraft(step: SchedulerStep): Promise<Map<number, { tokens: number[]; probs: (Float64Array | null)[] }> | 'failed'> {
+    const draft = this.draft!;
+    const out = new Map<number, { tokens: number[]; probs: (Float64Array | null)[] }>();
+    const V = this.dims.vocabSize;
+    const t0 = this.now();
+    // Round 0: catch up to the last known token; later rounds: feed the previous draft.
+    let active = step.seqs.filter((s) => this.reqs.has(s.id));
+    for (let round = 0; active.length > 0; round++) {
+      const parts = active.map((s) => {
+        const r = this.reqs.get(s.id)!;
+        const m = s.numSpeculativeTokens ?? 0;
+        const realEnd = s.numComputedTokens + s.numNewTokens - m;
+        const d = out.get(s.id);
+        const from = round === 0 ? Math.min(r.draftComputed, s.numComputedTokens) : realEnd + round - 1;
+        const toks = round === 0 ? r.tokens.slice(from, realEnd) : [d!.tokens[round - 1]!];
+        return { tokens: toks, startPos: from, blockIds: s.blockIds, sample: m > round };
+      });
+      let res: StepOutput;
+      try {
+        res = await draft.runStep(buildStepInput(parts));
+      } catch (e) {
+        for (const s of step.seqs) {
+          const r = this.reqs.get(s.id);
+          if (r) this.finish(r, 'error', `draft worker: ${e instanceof Error ? e.message : String(e)}`);
+          for (const p of this.pools) p.sched.abort(s.id);
+        }
+        this.first.sched.complete(step);
+        return 'failed';
+      }
+      let row = 0;
+      const next: typeof active = [];
+      active.forEach((s, i) => {
+        if (!parts[i]!.sample) return;
+        const r = this.reqs.get(s.id)!;
+        const probs = r.sampling.temperature <= 0 ? null : distribution(res.logits, row * V, V, r.sampling);
+        const tok = probs === null ? argmaxF32(res.logits, row * V, V) : drawFrom(probs, r.rng);
+        row++;
+        const d = out.get(s.id) ?? { tokens: [], probs: [] };
+        d.tokens.push(tok);
+        d.probs.push(probs);
+        out.set(s.id, d);
+        if ((s.numSpeculativeTokens ?? 0) > round + 1) next.push(s);
+      });
+      active = next;
+    }
+    this.observer.onStep?.('draft', { numSeqs: step.seqs.length, numTokens: 0, wallS: this.now() - t0, phaseTimesS: { draft: this.now() - t0 }, kvUsage: 0, numWaiting: 0, numRunning: 0 });
+    return out;
   }
 
   private failStep(pool: Pool, step: SchedulerStep, e: unknown): void {

@@ -15,7 +15,8 @@ import type { MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '
  *   1/(tp·pp) of all weights per chip (embedding and LM head included). `pp` stages in a row, each of `tp`
  *   chips working on the same layers; one chip-to-chip hop per stage boundary. Weights that do not fit the
  *   usable SRAM spill to the chip's DRAM tier when it has one (SambaNova-style), read at its own bandwidth.
- * - KV cache: in the SRAM left after the weights, then DRAM.
+ * - KV cache: in the SRAM left after the weights, then off-chip tiers (HBM, DRAM); sharded by KV head and by
+ *   sequence over the chips of each layer, so never copied.
  * - Execution is compiled and statically scheduled: no per-step host overhead, no kernel launches, no
  *   elementwise kernel floors (they are fused into the schedule). Each operator keeps the transfer curve's
  *   fixed latency t0 (fitted on GPUs, docs/perf.md): the only measured figure we hold for the fill and drain
@@ -50,10 +51,10 @@ export interface SramLayout {
   readonly weightBytesPerChip: number;
   /** Usable SRAM, and usable off-chip memory (HBM + DRAM), per chip after the reserve. */
   readonly usableSramBytesPerChip: number;
-  readonly usableDramBytesPerChip: number;
+  readonly usableOffChipBytesPerChip: number;
   /** Weight bytes per chip in SRAM and spilled off chip (HBM, DRAM). */
   readonly sramWeightBytesPerChip: number;
-  readonly dramWeightBytesPerChip: number;
+  readonly spilledWeightBytesPerChip: number;
   /** Bytes/s at which one chip streams its weights (SRAM, blended with DRAM when some spilled). */
   readonly weightBandwidthBytesPerS: number;
   /** KV bytes the instance holds after the weights (distinct tokens: divided by the KV copies). */
@@ -106,7 +107,9 @@ export function sramLayout(ctx: PerfContext, opts: { reserveFraction?: number; k
     .filter((x): x is { kind: 'hbm' | 'dram'; t: TierFig } => x.t !== null)
     .sort((a, b) => b.t.bandwidthBytesPerS - a.t.bandwidthBytesPerS);
   const offUsable = offChip.reduce((acc, x) => acc + usable(x.t), 0);
-  const kvNeed = (opts.kvTokens ?? 0) * kv.bytesPerToken * kv.replication;
+  // The compiler shards each layer's KV over its chips by KV head and by sequence: no token is stored twice,
+  // however wide tp is (a GPU's TP ranks copy KV heads when tp > KV heads; see replica.ts).
+  const kvNeed = (opts.kvTokens ?? 0) * kv.bytesPerToken;
   const minChips = sramUsable + offUsable > 0 ? Math.max(1, Math.ceil((total + kvNeed) / (sramUsable + offUsable))) : Infinity;
   const sramW = Math.min(perChip, sramUsable);
   let left = perChip - sramW;
@@ -130,7 +133,7 @@ export function sramLayout(ctx: PerfContext, opts: { reserveFraction?: number; k
   const spilled = perChip - sramW - left;
   const weightBandwidthBytesPerS = readS > 0 ? (perChip - left) / readS : (tiers.sram?.bandwidthBytesPerS ?? 0);
   const freeSram = Math.max(0, sramUsable - sramW);
-  const kvCapacityBytes = ((freeSram + offFree) * chips) / kv.replication;
+  const kvCapacityBytes = (freeSram + offFree) * chips;
   const fits = tiers.sram !== null && left <= 1e-9 * perChip && kvCapacityBytes > 0;
   const q = replicaQuant(ctx);
   let reason: string | undefined;
@@ -152,9 +155,9 @@ export function sramLayout(ctx: PerfContext, opts: { reserveFraction?: number; k
     weightBytesTotal: total,
     weightBytesPerChip: perChip,
     usableSramBytesPerChip: sramUsable,
-    usableDramBytesPerChip: offUsable,
+    usableOffChipBytesPerChip: offUsable,
     sramWeightBytesPerChip: sramW,
-    dramWeightBytesPerChip: spilled,
+    spilledWeightBytesPerChip: spilled,
     weightBandwidthBytesPerS,
     kvCapacityBytes: Math.max(0, kvCapacityBytes),
     kvTier,
@@ -175,7 +178,7 @@ export function sramMemoryPlan(ctx: PerfContext, opts: { reserveFraction?: numbe
   return {
     chips: l.chips,
     weightBytesPerChip: l.weightBytesPerChip,
-    weightTier: l.dramWeightBytesPerChip > l.sramWeightBytesPerChip ? (sramTiers(ctx.device).hbm ? 'hbm' : 'dram') : 'sram',
+    weightTier: l.spilledWeightBytesPerChip > l.sramWeightBytesPerChip ? (sramTiers(ctx.device).hbm ? 'hbm' : 'dram') : 'sram',
     kvCapacityBytes: l.kvCapacityBytes,
     kvBytesPerToken: l.kvBytesPerToken,
     kvTier: l.kvTier,
@@ -219,13 +222,13 @@ export function sramAutoParallelism(ctx: PerfContext, kvTokens: number, reserveF
   if (!Number.isFinite(l.minChips) || !(l.usableSramBytesPerChip > 0)) return null;
   // Auto sizing keeps every weight in SRAM (the point of the chip); only the KV cache may use off-chip memory.
   let chips = Math.max(l.minChips, Math.ceil(l.weightBytesTotal / l.usableSramBytesPerChip));
-  // The KV copies grow with tp; grow the chip count until the layout holds the KV it was sized for.
+  // Rounding to tp × pp can land short of the KV asked for: grow the chip count until the layout holds it.
   for (let i = 0; i < 64; i++) {
     const p = sramParallelismFor(ctx, chips);
     if (!p) return null;
     const par: Parallelism = { tp: p.tp, pp: p.pp, ep: 1, moeTp: p.tp, dp: 1 };
     const got = sramLayout({ ...ctx, par }, reserveFraction !== undefined ? { reserveFraction } : {});
-    if (got.fits && got.dramWeightBytesPerChip <= 0 && got.kvCapacityBytes >= kvTokens * got.kvBytesPerToken) return par;
+    if (got.fits && got.spilledWeightBytesPerChip <= 0 && got.kvCapacityBytes >= kvTokens * got.kvBytesPerToken) return par;
     chips = Math.max(chips + 1, Math.ceil(chips * 1.02));
   }
   return null;
@@ -252,8 +255,12 @@ function stageDevice(device: Device, l: SramLayout): Device {
   const huge = Number.MAX_SAFE_INTEGER;
   // KV off chip (a hybrid's HBM, a DRAM tier): an HBM tier beside the SRAM, where memoryPlan then puts the KV.
   const kvOff = l.kvTier !== 'sram' && l.kvBandwidthBytesPerS > 0;
+  // The chips of a stage all-reduce over the same chip-to-chip fabric the stages hand activations on.
+  const hop = sramHopLink(device);
+  const linkFig = (value: number): Figure => ({ value, source: hop.assumed ? 'phasewise default (no catalog figure)' : 'catalog scaleUp' });
   return {
     ...device,
+    scaleUp: { bandwidthBytesPerS: linkFig(hop.bandwidthBytesPerS), latencyS: linkFig(hop.latencyS), domainChips: linkFig(Math.max(l.chips, device.scaleUp.domainChips.value ?? 0)) },
     kind: 'sram',
     // Costed by the per-operator model as an ordinary chip holding the stage's share.
     weightsInSramOnly: false,

@@ -107,3 +107,14 @@ test('plan: bad input is a UsageError naming the field', async () => {
   await assert.rejects(planDeployments(request({ slo: { ttft: null, tpot: null, minTokensPerSPerUser: null } }), deps), /at least one target/);
   await assert.rejects(planDeployments(request({ topologies: ['mesh'] }), deps), /colocated, pd/);
 });
+
+test('plan: a warm cache answers the same question without simulating', async () => {
+  const { EvalCache } = await import('./cache.js');
+  const cache = new EvalCache();
+  const cold = await planDeployments(request({ top: 1 }), deps, cache);
+  const saved = EvalCache.from(await cache.entries());
+  const warm = await planDeployments(request({ top: 1 }), deps, saved);
+  assert.equal(warm.search.simulations, 0);
+  assert.equal(warm.search.cacheHits, cold.search.simulations);
+  assert.deepEqual(warm.best, cold.best);
+});

@@ -3,6 +3,7 @@ import type { Catalog } from '../hardware/catalog.js';
 import type { ModelArch } from '../models/types.js';
 import type { MemoryPlan, PerfContext, StepShape, StepTime } from '../perf/types.js';
 import type { Scenario, ScenarioInput, TopologySchema } from '../scenario/schema.js';
+import type { AfdReport } from '../sim/afd.js';
 import type { Metrics } from '../sim/metrics.js';
 import type { Trace } from '../workload/types.js';
 
@@ -75,7 +76,15 @@ export interface PlanDeps {
 }
 
 export type Evaluation =
-  | { readonly ok: true; readonly chips: number; readonly metrics: Metrics; readonly scenario: Scenario; readonly warnings: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly chips: number;
+      readonly metrics: Metrics;
+      readonly scenario: Scenario;
+      readonly warnings: readonly string[];
+      /** AFD deployments: the per-layer pipeline (what `simulate --json` prints as `afd`). */
+      readonly afd?: AfdReport;
+    }
   /** The deployment could not be built (does not fit, bad parallelism): the message of the UsageError. */
   | { readonly ok: false; readonly error: string };
 

@@ -17,6 +17,13 @@ export function usageErrorFromZod(error: z.ZodError, input: unknown, where: stri
     const hint = guess && guess.distance <= 3 ? `Did you mean "${guess.name}"?` : 'Check the spelling against docs/scenario.md.';
     return new UsageError(`${field} has an unknown field`, issue.keys.join(', '), 'only the documented fields', hint);
   }
+  if (issue.code === 'invalid_type' && value === undefined) {
+    // A required field left out (a topology missing one of its pools): say what to add.
+    const last = String(issue.path[issue.path.length - 1] ?? '');
+    const pool = ['pool', 'prefill', 'decode', 'attention', 'ffn'].includes(last);
+    const hint = pool ? `Add ${path}: {device: ID, replicas: N, parallelism: {tp: N}} (a pool; docs/scenario.md).` : `Add ${path} (docs/scenario.md).`;
+    return new UsageError(field, value, `${acceptedFor(issue)} (a required field)`, hint);
+  }
   return new UsageError(field, value, acceptedFor(issue));
 }
 

@@ -24,6 +24,8 @@ export interface ServeOptions {
   readonly threads: boolean;
   readonly host: string;
   readonly port: number;
+  /** Draft model directory for speculative decoding (colocated). */
+  readonly draftDir?: string;
   /** Served model id (default: the directory name, or the demo id). */
   readonly modelId?: string;
 }
@@ -45,9 +47,11 @@ export async function startServer(opts: ServeOptions, log: (line: string) => voi
   let engineRef: Engine | null = null;
   const metrics = new EngineMetrics(() => engineRef);
   const now = (): number => performance.now() / 1000;
+  const draftLoc = opts.draftDir === undefined ? undefined : modelLocation(opts.draftDir);
+  const draft = draftLoc ? { loc: draftLoc, ck: openCheckpoint(sourceOf(draftLoc)) } : undefined;
   const engine = opts.threads
-    ? await createThreadedEngine(loc, ck, opts.sizing, opts.tp, metrics.observer)
-    : createLocalEngine(ck, opts.sizing, now, metrics.observer);
+    ? await createThreadedEngine(loc, ck, opts.sizing, opts.tp, metrics.observer, draft)
+    : createLocalEngine(ck, opts.sizing, now, metrics.observer, draft?.ck);
   engineRef = engine;
   const c = ck.config;
   const maxContextTokens = Math.min(c.maxPositions, opts.sizing.numKvBlocks * opts.sizing.blockSizeTokens);
@@ -56,7 +60,7 @@ export async function startServer(opts: ServeOptions, log: (line: string) => voi
     isDemo,
     description: isDemo
       ? `built-in demo model with RANDOM weights (${DEMO_SPEC.numLayers} layers, hidden ${DEMO_SPEC.hiddenSize}): its output is gibberish; pass --model DIR for a real checkpoint`
-      : `${c.architecture} from ${ck.source.name}, ${c.numLayers} layers, hidden ${c.hiddenSize}, ${opts.sizing.quant === 'int8' ? 'int8' : 'fp32'} weights on CPU, topology ${opts.sizing.topology}`,
+      : `${c.architecture} from ${ck.source.name}, ${c.numLayers} layers, hidden ${c.hiddenSize}, ${opts.sizing.quant === 'int8' ? 'int8' : 'fp32'} weights on CPU, topology ${opts.sizing.topology}${draft ? `, speculative decoding with ${draft.ck.source.name} (k = ${opts.sizing.numSpeculativeTokens})` : ''}`,
     engine,
     codec,
     maxContextTokens,

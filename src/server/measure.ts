@@ -68,3 +68,29 @@ export async function probeMachine(threads: number, bufferBytes = 256 * 2 ** 20,
     matmulFlopsPerS: results.reduce((a, r) => a + r.flopsPerS, 0),
   };
 }
+
+const ECHO_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (m) => parentPort.postMessage(m, [m.buffer]));
+`;
+
+/**
+ * One-way time of a message between two threads (postMessage, buffer transferred), as the engine's workers
+ * exchange activations (AFD) and KV (pd): half the mean round trip of `bytes`-sized messages.
+ */
+export async function probeHop(bytes: number, rounds = 200): Promise<{ latencyS: number }> {
+  const w = new Worker(ECHO_SOURCE, { eval: true });
+  try {
+    let buf: Float32Array = new Float32Array(Math.max(1, bytes >> 2));
+    const once = (): Promise<Float32Array> => new Promise((resolve) => {
+      w.once('message', (m: Float32Array) => resolve(m));
+      w.postMessage(buf, [buf.buffer as ArrayBuffer]);
+    });
+    for (let i = 0; i < 20; i++) buf = await once();
+    const t0 = performance.now();
+    for (let i = 0; i < rounds; i++) buf = await once();
+    return { latencyS: (performance.now() - t0) / 1000 / rounds / 2 };
+  } finally {
+    await w.terminate();
+  }
+}

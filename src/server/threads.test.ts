@@ -15,7 +15,12 @@ import { createThreadedEngine } from './threads.js';
 // A checkpoint on disk, sharded over 2 files with an index, bf16 weights: the threads load it themselves.
 const dir = mkdtempSync(join(tmpdir(), 'phasewise-ck-'));
 for (const [name, data] of syntheticCheckpointFiles({ ...TINY_SPEC, arch: 'qwen2', numKvHeads: 2, dtype: 'BF16', numShards: 2 }, 5)) writeFileSync(join(dir, name), data);
-after(() => rmSync(dir, { recursive: true, force: true }));
+const draftDir = mkdtempSync(join(tmpdir(), 'phasewise-draft-'));
+for (const [name, data] of syntheticCheckpointFiles({ ...TINY_SPEC, arch: 'llama', numLayers: 1, dtype: 'F32', numShards: 1 }, 6)) writeFileSync(join(draftDir, name), data);
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(draftDir, { recursive: true, force: true });
+});
 
 const ck = openCheckpoint(dirSource(dir));
 const ref = new ReferenceModel(ck);
@@ -37,3 +42,17 @@ for (const { topology, tp } of cases) {
     });
   });
 }
+
+describe('threaded engine: colocated with a draft model in its own worker (speculative decoding)', () => {
+  it('matches the reference forward pass token for token (greedy)', async () => {
+    const draft = { loc: { kind: 'dir' as const, path: draftDir }, ck: openCheckpoint(dirSource(draftDir)) };
+    const engine = await createThreadedEngine({ kind: 'dir', path: dir }, ck, { ...sizing, numSpeculativeTokens: 3 }, 1, undefined, draft);
+    try {
+      const outs = await Promise.all(prompts.map((p) => collect(engine, { promptIds: p, maxTokens: 10 }).done));
+      outs.forEach((o, i) => assert.deepEqual(o.tokens, expected[i], `prompt ${i}: ${o.reason} ${o.detail ?? ''}`));
+      assert.ok(engine.specStats.numDrafted > 0);
+    } finally {
+      await engine.close();
+    }
+  });
+});

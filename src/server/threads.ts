@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { UsageError } from '../core/errors.js';
 import type { Checkpoint } from '../engine/checkpoint.js';
 import { Engine, type EngineObserver, type PoolSpec, type StageRunner } from '../engine/engine.js';
-import { schedulerConfig, type EngineSizing } from '../engine/local.js';
+import { checkDraft, schedulerConfig, type EngineSizing } from '../engine/local.js';
 import type { StepInput, StepOutput } from '../engine/step.js';
 import type { ModelLocation } from './model-location.js';
 import { allocTpBuffers } from './tp-comm.js';
@@ -113,8 +113,9 @@ export class ThreadRunner implements StageRunner {
 }
 
 /** Builds the threaded engine for a topology; resolves once every worker has loaded its weights. */
-export async function createThreadedEngine(loc: ModelLocation, ck: Checkpoint, sizing: EngineSizing, tp: number, observer?: EngineObserver): Promise<Engine> {
+export async function createThreadedEngine(loc: ModelLocation, ck: Checkpoint, sizing: EngineSizing, tp: number, observer?: EngineObserver, draft?: { loc: ModelLocation; ck: Checkpoint }): Promise<Engine> {
   const c = ck.config;
+  if (draft) checkDraft(ck, draft.ck, sizing);
   if (tp > 1 && sizing.topology !== 'colocated') throw new UsageError('--tp', tp, '1 for the pd and afd topologies (tensor parallelism is for colocated)', 'pd and afd already use one thread per worker.');
   const base = { loc, sizing };
   const runners: ThreadRunner[] = [];
@@ -148,6 +149,8 @@ export async function createThreadedEngine(loc: ModelLocation, ck: Checkpoint, s
       break;
     }
   }
+  const draftRunner = draft ? new ThreadRunner([{ loc: draft.loc, sizing, role: 'draft', tpRank: 0, tpSize: 1 }], [], 'draft') : null;
+  if (draftRunner) runners.push(draftRunner);
   try {
     await Promise.all(runners.map((r) => r.ready));
   } catch (e) {
@@ -155,5 +158,5 @@ export async function createThreadedEngine(loc: ModelLocation, ck: Checkpoint, s
     throw e;
   }
   const dims = { numLayers: c.numLayers, numKvHeads: c.numKvHeads, headDim: c.headDim, vocabSize: c.vocabSize };
-  return new Engine(sizing.topology, dims, pools, () => performance.now() / 1000, observer);
+  return new Engine(sizing.topology, dims, pools, () => performance.now() / 1000, observer, draftRunner);
 }

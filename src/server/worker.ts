@@ -16,7 +16,7 @@ import { sourceOf, type ModelLocation } from './model-location.js';
 import { SharedTpComm, type TpBuffers } from './tp-comm.js';
 
 export interface WorkerInit {
-  readonly role: 'full' | 'attention' | 'ffn';
+  readonly role: 'full' | 'attention' | 'ffn' | 'draft';
   readonly loc: ModelLocation;
   readonly sizing: EngineSizing;
   readonly tpRank: number;
@@ -41,9 +41,8 @@ function main(): void {
   let shard: ModelShard;
   try {
     const ck = openCheckpoint(sourceOf(init.loc));
-    const part = init.role === 'full' ? 'full' : init.role;
     const comm = init.tpSize > 1 && init.tpBuffers ? new SharedTpComm(init.tpBuffers, init.tpRank, init.tpSize) : LOCAL_COMM;
-    shard = new ModelShard(ck, shardPlan(init.sizing, part, init.tpRank, init.tpSize), comm);
+    shard = new ModelShard(ck, shardPlan(init.sizing, init.role, init.tpRank, init.tpSize), comm);
   } catch (e) {
     port.postMessage({ kind: 'error', id: null, message: e instanceof Error ? e.message : String(e), usage: isUsageError(e) } satisfies FromWorker);
     return;

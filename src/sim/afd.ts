@@ -114,7 +114,7 @@ function planSide(where: string, config: PoolConfig, deps: PoolDeps, model: Mode
 }
 
 function part(role: string, device: Device, replicas: number, side: SidePlan, kvCapacityTokens: number): PoolPart {
-  return { role, device, replicas, chipsPerReplica: side.chips, par: side.par, plan: side.plan, kvCapacityTokens, busyS: 0 };
+  return { role, device, replicas, chipsPerReplica: side.chips, par: side.par, plan: side.plan, kvCapacityTokens, sharesPoolKv: kvCapacityTokens > 0, busyS: 0 };
 }
 
 export function buildAfdUnit(setup: AfdSetup, attnDeps: PoolDeps, ffnDeps: PoolDeps): AfdUnit {
@@ -207,18 +207,19 @@ export function buildAfdUnit(setup: AfdSetup, attnDeps: PoolDeps, ffnDeps: PoolD
   const ffnP = part('ffn', ffnDeps.device, units, ffn, 0);
   const sums: AfdSums = { steps: 0, seqs: 0, kvTokens: 0, microBatches: 0, attentionS: 0, ffnS: 0, hopS: 0, stepS: 0, attentionBubbleS: 0, ffnBubbleS: 0 };
 
-  const cost: TargetCost = (split: SplitStep): StepTime => {
+  const cost: TargetCost = (split: SplitStep, account = true): StepTime => {
     // Without a whole model on the attention side (a prefill pool exists), a recompute after preemption runs
     // through the pipeline like decode tokens.
     const pipe = full ? split.decode : split.merged;
     const prefillS = full && split.prefill.numTokens > 0 ? full(scaleShape(split.prefill, 1 / a)).totalS : 0;
     if (pipe.numSeqs <= 0) {
-      attentionP.busyS += prefillS * a;
+      if (account) attentionP.busyS += prefillS * a;
       return { totalS: prefillS, gemmS: prefillS, attentionS: 0, moeS: 0, commS: 0, overheadS: 0 };
     }
     const { stage, tl } = pipeline(pipe);
     const headS = attnHead(scaleShape(pipe, 1 / a)).totalS;
     const totalS = prefillS + tl.totalS + headS;
+    if (!account) return { totalS, gemmS: prefillS, attentionS: tl.attentionBusyS, moeS: tl.ffnBusyS, commS: tl.hopS, overheadS: headS };
     sums.steps++;
     sums.seqs += pipe.numSeqs;
     sums.kvTokens += pipe.decodeKvTokens + pipe.prefillKvTokens;
@@ -240,7 +241,7 @@ export function buildAfdUnit(setup: AfdSetup, attnDeps: PoolDeps, ffnDeps: PoolD
     // Shape-only costing (no scheduler step at hand): q > 1 sequences count as prefill.
     const prefill: StepShape = { ...s, numSeqs: s.numPrefillSeqs, numTokens: s.prefillTokens, numDecodeSeqs: 0, decodeKvTokens: 0 };
     const decode: StepShape = { ...EMPTY_SHAPE, numTokens: s.numTokens - s.prefillTokens, numSeqs: s.numDecodeSeqs, numDecodeSeqs: s.numDecodeSeqs, decodeKvTokens: s.decodeKvTokens };
-    return cost({ prefill, decode, merged: s, numVerifySeqs: 0, maxDraftTokens: 0, verifyKvTokens: 0 });
+    return cost({ prefill, decode, merged: s, numVerifySeqs: 0, maxDraftTokens: 0, verifyKvTokens: 0 }, false);
   };
   const pool: PoolRuntime = {
     role: setup.role,

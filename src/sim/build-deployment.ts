@@ -101,6 +101,7 @@ function partOf(pool: PoolRuntime): PoolPart {
     par: pool.ctx.par,
     plan: pool.plan,
     kvCapacityTokens: pool.schedConfig.numKvBlocks * pool.schedConfig.blockSizeTokens,
+    sharesPoolKv: true,
     busyS: 0,
   };
 }
@@ -219,7 +220,7 @@ export function buildDeployment(s: Scenario, deps: BuildDeps): BuiltDeployment {
       const link = resolveLink(draft.link, decode.device, dDevice, 'topology.spec.draft.link');
       warnings.push(...link.warnings);
       setup = { kind: 'model', pool: dPool, link: link.link, draftPerTarget: dCfg.replicas / decode.replicas.length };
-      draftPart = { ...partOf(dPool), role: 'draft' };
+      draftPart = { ...partOf(dPool), role: 'draft', sharesPoolKv: false };
       const draftKv = draftPart.kvCapacityTokens * dCfg.replicas;
       const targetKv = decode.schedConfig.numKvBlocks * decode.schedConfig.blockSizeTokens * decode.replicas.length;
       if (draftKv < targetKv) {

@@ -152,8 +152,8 @@ export function summarise(m: MetricsCollector, economics: Economics, numIssued: 
           kvCapacityTokens: part.kvCapacityTokens,
           kvBlocksPerReplica: part.kvCapacityTokens > 0 ? Math.floor(part.kvCapacityTokens / p.schedConfig.blockSizeTokens) : 0,
           utilisation: durationS > 0 ? part.busyS / (part.replicas * durationS) : 0,
-          kvOccupancyMean: part.kvCapacityTokens > 0 && durationS > 0 ? kvS / (n * durationS) : 0,
-          kvOccupancyMax: part.kvCapacityTokens > 0 ? kvMax : 0,
+          kvOccupancyMean: part.sharesPoolKv && durationS > 0 ? kvS / (n * durationS) : 0,
+          kvOccupancyMax: part.sharesPoolKv ? kvMax : 0,
           steps,
         }),
       );

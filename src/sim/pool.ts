@@ -23,6 +23,8 @@ export interface PoolPart {
   readonly plan: MemoryPlan;
   /** KV tokens one replica of this part holds (0 for parts without a KV cache, such as an FFN pool). */
   readonly kvCapacityTokens: number;
+  /** This part's KV cache is the pool's (whose occupancy the event loop tracks); false for a draft's own cache. */
+  readonly sharesPoolKv: boolean;
   /** Σ busy seconds over this part's replicas, accumulated as steps are costed. */
   busyS: number;
 }

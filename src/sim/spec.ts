@@ -74,7 +74,7 @@ export function makeDraftCost(setup: DraftSetup, mtpLayers: number, target: Targ
       return (seqs, ctx, k) => {
         if (seqs <= 0 || k <= 0) return 0;
         const decode: StepShape = { ...EMPTY_SHAPE, numTokens: seqs, numSeqs: seqs, numDecodeSeqs: seqs, decodeKvTokens: ctx + seqs };
-        const plain = target(splitOf(decode, 0, 0, 0)).totalS;
+        const plain = target(splitOf(decode, 0, 0, 0), false).totalS;
         return (k * mtpLayers * plain) / Math.max(1, targetLayers);
       };
     case 'model': {
@@ -95,8 +95,11 @@ export function makeDraftCost(setup: DraftSetup, mtpLayers: number, target: Targ
   }
 }
 
-/** The target's cost of a step (the pool's own model, or the AFD pipeline). */
-export type TargetCost = (split: SplitStep) => StepTime;
+/**
+ * The target's cost of a step (the pool's own model, or the AFD pipeline). `account` false: a what-if (the
+ * adaptive k's candidates, the plain-decode comparison) that must not count as work done.
+ */
+export type TargetCost = (split: SplitStep, account?: boolean) => StepTime;
 
 function splitOf(decode: StepShape, numVerifySeqs: number, maxDraftTokens: number, verifyKvTokens: number): SplitStep {
   return { prefill: EMPTY_SHAPE, decode, merged: decode, numVerifySeqs, maxDraftTokens, verifyKvTokens };
@@ -141,7 +144,7 @@ export function makeSpecRuntime(
 
   const roundCost = (seqs: number, ctx: number, k: number): number => {
     const decode: StepShape = { ...EMPTY_SHAPE, numTokens: seqs * (1 + k), numSeqs: seqs, numDecodeSeqs: seqs, decodeKvTokens: ctx + seqs * (1 + k) };
-    return target(splitOf(decode, seqs, k, ctx)).totalS + draftCost(seqs, ctx, k);
+    return target(splitOf(decode, seqs, k, ctx), false).totalS + draftCost(seqs, ctx, k);
   };
 
   const draftTokens = (replica: ReplicaRuntime): number => {
@@ -172,7 +175,7 @@ export function makeSpecRuntime(
     // The same step with one token per decoding sequence: what it would have cost without speculation.
     const decode = oneTokenEach(split.decode);
     const merged: StepShape = { ...split.merged, numTokens: split.prefill.numTokens + decode.numTokens, decodeKvTokens: decode.decodeKvTokens };
-    const plain = target({ ...split, decode, merged, numVerifySeqs: 0, maxDraftTokens: 0 }).totalS;
+    const plain = target({ ...split, decode, merged, numVerifySeqs: 0, maxDraftTokens: 0 }, false).totalS;
     const totalS = t.totalS + draftS;
     // Weighted by the sequences that verified, so the ratio is per sequence.
     stats.roundS += totalS * split.numVerifySeqs;

@@ -19,11 +19,35 @@ import { EventQueue } from '../sim/event-queue.js';
  *   pause; otherwise a decode-only step.
  * - `prefill-only` (the prefill pool of a disaggregated deployment): batches of prompts, no decode.
  *
+ * How a request reaches the scheduler and its first token the client (`EngineTiming`): overlap / async
+ * scheduling prepares step n+1 while step n runs, so a request arriving during step n joins step n+2 at the
+ * earliest; SGLang polls for new requests every `recvIntervalSteps` steps; a streaming interval can hold the
+ * first token back for some decode steps.
+ *
  * Admission reserves the whole sequence's KV (prompt + output), as TensorRT-LLM's GUARANTEED_NO_EVICT does;
  * nothing is ever preempted. Pure: no clock, no I/O, no randomness (the request lengths come in).
  */
 
 export type BatchPolicy = 'mixed' | 'prefill-priority' | 'prefill-only';
+
+/** Engine-loop behaviour between a request's arrival and its first streamed token. */
+export interface EngineTiming {
+  /** Steps already prepared when a request arrives (1 with overlap / async scheduling, else 0). */
+  readonly admitLagSteps: number;
+  /** The scheduler takes new requests only on steps that are multiples of this (SGLang scheduler_recv_interval). */
+  readonly recvIntervalSteps: number;
+  /** Decode steps the first token waits before it is streamed (SGLang stream_interval − 1; 0 when sent at once). */
+  readonly firstTokenHoldSteps: number;
+  /**
+   * Context batching (TensorRT-LLM batch_wait_timeout_iters / batch_wait_max_tokens_ratio): while decodes run,
+   * new prompts wait until their tokens fill this fraction of the step budget or the oldest has waited
+   * `batchWaitSteps` steps. 0 steps: admitted at once.
+   */
+  readonly batchWaitSteps: number;
+  readonly batchWaitTokenRatio: number;
+}
+
+export const IMMEDIATE_TIMING: EngineTiming = { admitLagSteps: 0, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 };
 
 export interface PoolSpec {
   /** Engine instances behind the router. */
@@ -37,6 +61,7 @@ export interface PoolSpec {
   /** KV-cache capacity per rank, tokens. */
   readonly kvTokensPerRank: number;
   readonly policy: BatchPolicy;
+  readonly timing: EngineTiming;
   /** One step of one instance for the instance's whole batch (the perf model divides it over the ranks). */
   readonly stepCost: (s: StepShape) => StepTime;
 }
@@ -57,10 +82,12 @@ export interface BenchWorkload {
   readonly promptTokens: readonly number[];
   readonly outputTokens: readonly number[];
   /**
-   * Seconds between a client sending a request and the engine seeing it, and again between the engine producing
-   * a token and the client receiving it (HTTP, tokenisation, detokenisation, streaming).
+   * The HTTP frontend is one process that parses and tokenises requests one at a time: the seconds it spends on
+   * each request, in send order. Requests sent together therefore reach the scheduler one after another.
    */
-  readonly frontendS: number;
+  readonly frontendServiceS: readonly number[];
+  /** Seconds from the engine producing a token to the client receiving it (detokenisation, streaming). */
+  readonly frontendOutS: number;
 }
 
 export interface BenchResult {
@@ -124,21 +151,25 @@ class IdHeap {
 
 /** FIFO of request ids without per-pop allocation. */
 class IdQueue {
-  private items: number[] = [];
+  private items_: number[] = [];
   private head = 0;
   get size(): number {
-    return this.items.length - this.head;
+    return this.items_.length - this.head;
   }
   push(id: number): void {
-    this.items.push(id);
+    this.items_.push(id);
   }
   peek(): number {
-    return this.items[this.head]!;
+    return this.items_[this.head]!;
+  }
+  /** The queued ids, oldest first (no copy beyond the view). */
+  *items(): IterableIterator<number> {
+    for (let i = this.head; i < this.items_.length; i++) yield this.items_[i]!;
   }
   shift(): number {
-    const v = this.items[this.head++]!;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+    const v = this.items_[this.head++]!;
+    if (this.head > 1024 && this.head * 2 > this.items_.length) {
+      this.items_ = this.items_.slice(this.head);
       this.head = 0;
     }
     return v;
@@ -152,6 +183,8 @@ class Rank {
   readonly prefilling: number[] = [];
   /** Requests whose KV arrived from a prefill worker, to join the decode batch at the next step. */
   readonly incoming = new IdQueue();
+  /** Requests whose first token is produced but held back by the streaming interval, in release order. */
+  readonly held = new IdQueue();
   numDecoding = 0;
   /** Σ over decoding sequences of (tokens in cache + 1): the KV tokens one decode step reads. */
   decodeKvTokens = 0;
@@ -163,7 +196,6 @@ class Rank {
   stepDecodes = 0;
   readonly stepChunkIds: number[] = [];
   readonly stepChunkTokens: number[] = [];
-  // Shape of the step in flight.
   numTokens = 0;
   numPrefillSeqs = 0;
   prefillTokens = 0;
@@ -177,18 +209,20 @@ class Rank {
   get running(): number {
     return this.numDecoding + this.prefilling.length;
   }
-  /** KV tokens the decodes of the step in flight read. */
-  stepDecodeKv(): number {
-    return this.stepDecodes > 0 ? this.decodeKvTokens : 0;
-  }
   /** Requests on this rank in any state (router load). */
   get load(): number {
     return this.numDecoding + this.prefilling.length + this.waiting.size + this.incoming.size;
+  }
+  /** KV tokens the decodes of the step in flight read. */
+  stepDecodeKv(): number {
+    return this.stepDecodes > 0 ? this.decodeKvTokens : 0;
   }
 }
 
 class Instance {
   busy = false;
+  /** Index of the next step to run (the step in flight when busy is index − 1). */
+  stepIndex = 0;
   readonly ranks: Rank[];
   constructor(numRanks: number, finishTick: Float64Array) {
     this.ranks = [];
@@ -213,19 +247,55 @@ interface PoolRuntime {
   readonly role: 'colocated' | 'prefill' | 'decode';
 }
 
+/** A step's batch summed over ranks, reused between steps. */
+class ShapeAcc implements StepShape {
+  numTokens = 0;
+  numSeqs = 0;
+  numPrefillSeqs = 0;
+  prefillTokens = 0;
+  prefillAttnPairs = 0;
+  prefillKvTokens = 0;
+  numDecodeSeqs = 0;
+  decodeKvTokens = 0;
+  reset(): void {
+    this.numTokens = this.numSeqs = this.numPrefillSeqs = this.prefillTokens = this.prefillAttnPairs = this.prefillKvTokens = 0;
+    this.numDecodeSeqs = this.decodeKvTokens = 0;
+  }
+  add(r: Rank, k = 1): void {
+    this.numTokens += k * r.numTokens;
+    this.numSeqs += k * (r.stepDecodes + r.numPrefillSeqs);
+    this.numPrefillSeqs += k * r.numPrefillSeqs;
+    this.prefillTokens += k * r.prefillTokens;
+    this.prefillAttnPairs += k * r.prefillPairs;
+    this.prefillKvTokens += k * r.prefillKvTokens;
+    this.numDecodeSeqs += k * r.stepDecodes;
+    this.decodeKvTokens += k * r.stepDecodeKv();
+  }
+  /** A plain copy: cost functions may memoise the object they are given. */
+  snapshot(): StepShape {
+    return { ...this };
+  }
+}
+
 export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): BenchResult {
   const n = workload.promptTokens.length;
   if (workload.outputTokens.length !== n) throw new Error('runBenchmark: promptTokens and outputTokens differ in length');
   const isl = workload.promptTokens;
   const osl = workload.outputTokens;
-  const frontendS = workload.frontendS;
+  const frontServiceS = workload.frontendServiceS;
+  const frontOutS = workload.frontendOutS;
+  if (frontServiceS.length !== n) throw new Error('runBenchmark: frontendServiceS must be given per request');
+  /** When the frontend finishes the request it is working on. */
+  let frontendFreeS = 0;
   const sentS = new Float64Array(n).fill(Number.NaN);
   const firstS = new Float64Array(n).fill(Number.NaN);
-  const doneS = new Float64Array(n).fill(Number.NaN);
   const promptLeft = new Float64Array(n);
   const promptDone = new Float64Array(n);
   const joinTick = new Float64Array(n);
   const finishTick = new Float64Array(n);
+  const releaseTick = new Float64Array(n);
+  /** First step index at which a waiting request may be scheduled. */
+  const eligibleStep = new Float64Array(n);
 
   const pools: PoolRuntime[] =
     topology.kind === 'colocated'
@@ -252,7 +322,8 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     if (nextToSend >= n) return;
     const id = nextToSend++;
     sentS[id] = atS;
-    events.push(atS + frontendS, RANK_OF.arrival, 'arrival', id);
+    frontendFreeS = Math.max(atS, frontendFreeS) + frontServiceS[id]!;
+    events.push(frontendFreeS, RANK_OF.arrival, 'arrival', id);
   };
   for (let c = 0; c < workload.clients; c++) send(0);
 
@@ -270,16 +341,17 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
   };
 
   const complete = (id: number, atS: number): void => {
-    doneS[id] = atS;
     finished++;
+    // A first token still held by the streaming interval goes out with the last chunk.
+    if (!(firstS[id]! <= atS)) firstS[id] = atS;
     const first = firstS[id]!;
-    ttftMs[id] = (first + frontendS - sentS[id]!) * 1e3;
+    ttftMs[id] = (first + frontOutS - sentS[id]!) * 1e3;
     if (osl[id]! > 1) tpotMs[id] = ((atS - first) / (osl[id]! - 1)) * 1e3;
-    // The client sees the last token `frontendS` later and sends its next request then.
-    send(atS + frontendS);
+    // The client sees the last token a frontend delay later and sends its next request then.
+    send(atS + frontOutS);
   };
 
-  const reject = (id: number): void => {
+  const reject = (): void => {
     rejected++;
     send(nowS);
   };
@@ -296,17 +368,18 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
   };
 
   const decodeCostCache = new Map<string, number>();
+  const tot = new ShapeAcc();
+  const busy = new ShapeAcc();
 
   /** Seconds of one instance step from the per-rank batches already composed. */
-  const stepSeconds = (pool: PoolRuntime, inst: Instance): number => {
-    const spec = pool.spec;
+  const stepSeconds = (spec: PoolSpec, inst: Instance): number => {
     const R = inst.ranks.length;
-    let tot = emptyShape();
+    tot.reset();
     let busiest: Rank | null = null;
     let busiestKey = -1;
     let anyPrefill = false;
     for (const r of inst.ranks) {
-      tot = addRank(tot, r);
+      tot.add(r);
       if (r.numPrefillSeqs > 0) anyPrefill = true;
       const key = r.numTokens * 1e9 + r.stepDecodeKv();
       if (key > busiestKey) {
@@ -315,28 +388,30 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
       }
     }
     if (tot.numTokens === 0) return 0;
-    if (!anyPrefill) return decodeOnlySeconds(spec, R, tot, busiest!);
-    const total = spec.stepCost(tot);
+    if (!anyPrefill) return decodeOnlySeconds(spec, R, busiest!);
+    const total = spec.stepCost(tot.snapshot());
     if (R === 1) return total.totalS;
     // Ranks meet at every MoE layer: the step takes the busiest rank's attention and dense work, and the MoE
     // layer of the whole batch.
-    const b = spec.stepCost(scaleShape(rankShape(busiest!), R));
+    busy.reset();
+    busy.add(busiest!, R);
+    const b = spec.stepCost(busy.snapshot());
     return b.totalS - b.moeS + total.moeS;
   };
 
-  const decodeOnlySeconds = (spec: PoolSpec, R: number, tot: StepShape, busiest: Rank): number => {
+  const decodeOnlySeconds = (spec: PoolSpec, R: number, busiest: Rank): number => {
     const kvTot = tot.decodeKvTokens;
     const seqs = tot.numDecodeSeqs;
+    const bs = busiest.stepDecodes;
+    const bShare = busiest.stepDecodeKv() / kvTot;
     const at = (kv: number): number => {
-      const key = `${seqs},${kv}${R > 1 ? `,${busiest.stepDecodes},${Math.round(busiest.stepDecodeKv() * (kv / kvTot))}` : ''}`;
+      const key = R > 1 ? `${seqs},${kv},${bs},${Math.round(bShare * 4096)}` : `${seqs},${kv}`;
       let t = decodeCostCache.get(key);
       if (t !== undefined) return t;
-      const shape = decodeShape(seqs, kv);
-      const total = spec.stepCost(shape);
+      const total = spec.stepCost(decodeShape(seqs, kv));
       if (R === 1) t = total.totalS;
       else {
-        const bs = busiest.stepDecodes;
-        const bkv = Math.max(bs, Math.round(busiest.stepDecodeKv() * (kv / kvTot)));
+        const bkv = Math.max(bs, Math.round(kv * bShare));
         const b = spec.stepCost(decodeShape(bs * R, bkv * R));
         t = b.totalS - b.moeS + total.moeS;
       }
@@ -350,12 +425,14 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     const kvLo = Math.max(seqs, Math.round(2 ** (lo / KV_GRID_PER_OCTAVE)));
     const kvHi = Math.max(kvLo + 1, Math.round(2 ** ((lo + 1) / KV_GRID_PER_OCTAVE)));
     const f = Math.min(1, Math.max(0, (kvTot - kvLo) / (kvHi - kvLo)));
-    return at(kvLo) + (at(kvHi) - at(kvLo)) * f;
+    const tLo = at(kvLo);
+    return tLo + (at(kvHi) - tLo) * f;
   };
 
   /** Compose the next step of an idle instance; returns false when it has nothing to do. */
-  const compose = (pool: PoolRuntime, inst: Instance): boolean => {
+  const compose = (pool: PoolRuntime, inst: Instance, anyEligible: boolean): boolean => {
     const spec = pool.spec;
+    const step = inst.stepIndex;
     let any = false;
     for (const r of inst.ranks) {
       r.stepDecodes = 0;
@@ -369,8 +446,13 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
         joinDecode(r, id);
       }
       let budget = spec.tokenBudgetPerRank;
+      const held = !anyEligible && r.numDecoding > 0 && batchWaitHolds(r, spec, step);
       const canAdmit = (): boolean =>
-        r.waiting.size > 0 && r.running < spec.maxSeqsPerRank && r.reservedKvTokens + kvNeed(r.waiting.peek()) <= spec.kvTokensPerRank;
+        !held &&
+        r.waiting.size > 0 &&
+        (anyEligible || eligibleStep[r.waiting.peek()]! <= step) &&
+        r.running < spec.maxSeqsPerRank &&
+        r.reservedKvTokens + kvNeed(r.waiting.peek()) <= spec.kvTokensPerRank;
       const prefillWork = r.prefilling.length > 0 || canAdmit();
       const decodesRun = r.numDecoding > 0 && !(spec.policy === 'prefill-priority' && prefillWork);
       if (decodesRun) {
@@ -400,6 +482,22 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     return any;
   };
 
+  /** True while context batching keeps this rank's eligible waiting prompts back (see EngineTiming.batchWait*). */
+  const batchWaitHolds = (r: Rank, spec: PoolSpec, step: number): boolean => {
+    const t = spec.timing;
+    if (t.batchWaitSteps <= 0 || r.waiting.size === 0) return false;
+    const oldest = eligibleStep[r.waiting.peek()]!;
+    if (oldest > step || step - oldest >= t.batchWaitSteps) return false;
+    let tokens = 0;
+    const limit = t.batchWaitTokenRatio * spec.tokenBudgetPerRank;
+    for (const id of r.waiting.items()) {
+      if (eligibleStep[id]! > step) break;
+      tokens += promptLeft[id]!;
+      if (tokens >= limit) return false;
+    }
+    return true;
+  };
+
   const addChunk = (r: Rank, id: number, q: number): void => {
     const c = promptDone[id]!;
     r.stepChunkIds.push(id);
@@ -415,9 +513,11 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     const pool = pools[poolIndex]!;
     const inst = pool.instances[instIndex]!;
     if (inst.busy) return;
-    if (!compose(pool, inst)) return;
-    const dt = stepSeconds(pool, inst);
+    // An engine with nothing running picks up whatever has arrived, whatever its polling interval.
+    if (!compose(pool, inst, false) && !compose(pool, inst, true)) return;
+    const dt = stepSeconds(pool.spec, inst);
     inst.busy = true;
+    inst.stepIndex++;
     steps++;
     events.push(nowS + dt, RANK_OF['step-done'], 'step-done', instIndex, poolIndex);
   };
@@ -425,12 +525,17 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
   const onStepDone = (poolIndex: number, instIndex: number): void => {
     const pool = pools[poolIndex]!;
     const inst = pool.instances[instIndex]!;
+    const hold = pool.spec.timing.firstTokenHoldSteps;
     inst.busy = false;
     for (const r of inst.ranks) {
       // Decodes advance one token.
       if (r.stepDecodes > 0) {
         r.tick++;
-        r.decodeKvTokens += r.numDecoding;
+        r.decodeKvTokens += r.stepDecodes;
+        while (r.held.size > 0 && releaseTick[r.held.peek()]! <= r.tick) {
+          const id = r.held.shift();
+          if (Number.isNaN(firstS[id]!)) firstS[id] = nowS;
+        }
         while (r.finishing.size > 0 && r.finishing.peekKey() <= r.tick) {
           const id = r.finishing.pop();
           r.numDecoding--;
@@ -453,11 +558,18 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
           startTransfer(id);
           continue;
         }
-        firstS[id] = nowS;
         if (osl[id]! <= 1) {
           r.reservedKvTokens -= kvNeed(id);
+          firstS[id] = nowS;
           complete(id, nowS);
-        } else joinDecode(r, id);
+          continue;
+        }
+        joinDecode(r, id);
+        if (hold <= 0) firstS[id] = nowS;
+        else {
+          releaseTick[id] = r.tick + hold;
+          r.held.push(id);
+        }
       }
     }
     kick(poolIndex, instIndex);
@@ -474,11 +586,17 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
   const admitTo = (pool: PoolRuntime, poolIndex: number, id: number, queue: 'waiting' | 'incoming'): void => {
     const ii = leastLoaded(pool.instances);
     const inst = pool.instances[ii]!;
-    const ri = leastLoaded(inst.ranks);
-    const rank = inst.ranks[ri]!;
+    const rank = inst.ranks[leastLoaded(inst.ranks)]!;
     if (kvNeed(id) > pool.spec.kvTokensPerRank) {
-      reject(id);
+      reject();
       return;
+    }
+    if (queue === 'waiting') {
+      // A busy engine has its next `admitLagSteps` steps prepared; then it polls every recvIntervalSteps steps.
+      const t = pool.spec.timing;
+      let first = inst.stepIndex + (inst.busy ? t.admitLagSteps : 0);
+      if (t.recvIntervalSteps > 1) first = Math.ceil(first / t.recvIntervalSteps) * t.recvIntervalSteps;
+      eligibleStep[id] = first;
     }
     rank[queue].push(id);
     kick(poolIndex, ii);
@@ -511,50 +629,8 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     }
   }
   return { ttftMs, tpotMs, finished, rejected, durationS: nowS, steps };
-
-  function rankShape(r: Rank): StepShape {
-    return {
-      numTokens: r.numTokens,
-      numSeqs: r.stepDecodes + r.numPrefillSeqs,
-      numPrefillSeqs: r.numPrefillSeqs,
-      prefillTokens: r.prefillTokens,
-      prefillAttnPairs: r.prefillPairs,
-      prefillKvTokens: r.prefillKvTokens,
-      numDecodeSeqs: r.stepDecodes,
-      decodeKvTokens: r.stepDecodeKv(),
-    };
-  }
-  function addRank(s: StepShape, r: Rank): StepShape {
-    return {
-      numTokens: s.numTokens + r.numTokens,
-      numSeqs: s.numSeqs + r.stepDecodes + r.numPrefillSeqs,
-      numPrefillSeqs: s.numPrefillSeqs + r.numPrefillSeqs,
-      prefillTokens: s.prefillTokens + r.prefillTokens,
-      prefillAttnPairs: s.prefillAttnPairs + r.prefillPairs,
-      prefillKvTokens: s.prefillKvTokens + r.prefillKvTokens,
-      numDecodeSeqs: s.numDecodeSeqs + r.stepDecodes,
-      decodeKvTokens: s.decodeKvTokens + r.stepDecodeKv(),
-    };
-  }
-}
-
-function emptyShape(): StepShape {
-  return { numTokens: 0, numSeqs: 0, numPrefillSeqs: 0, prefillTokens: 0, prefillAttnPairs: 0, prefillKvTokens: 0, numDecodeSeqs: 0, decodeKvTokens: 0 };
 }
 
 function decodeShape(seqs: number, kv: number): StepShape {
   return { numTokens: seqs, numSeqs: seqs, numPrefillSeqs: 0, prefillTokens: 0, prefillAttnPairs: 0, prefillKvTokens: 0, numDecodeSeqs: seqs, decodeKvTokens: kv };
-}
-
-function scaleShape(s: StepShape, k: number): StepShape {
-  return {
-    numTokens: s.numTokens * k,
-    numSeqs: s.numSeqs * k,
-    numPrefillSeqs: s.numPrefillSeqs * k,
-    prefillTokens: s.prefillTokens * k,
-    prefillAttnPairs: s.prefillAttnPairs * k,
-    prefillKvTokens: s.prefillKvTokens * k,
-    numDecodeSeqs: s.numDecodeSeqs * k,
-    decodeKvTokens: s.decodeKvTokens * k,
-  };
 }

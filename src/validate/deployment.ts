@@ -3,8 +3,8 @@ import type { Device } from '../hardware/types.js';
 import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
-import type { BatchPolicy, BenchTopology, BenchWorkload, PoolSpec } from './bench-engine.js';
-import { drawLengths, protocolOf, type BenchProtocol } from './protocol.js';
+import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
+import { drawRequests, protocolOf, type BenchProtocol } from './protocol.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 /** What replaying a row needs from outside (the CLI resolves files; tests pass fixtures). */
@@ -36,41 +36,81 @@ export type ReplayPlan =
   | { readonly ok: false; readonly configKnown: boolean; readonly reason: string };
 
 /**
- * Serving-engine settings that shape the batches, per backend (their defaults, docs/validation.md):
- * scheduling policy and tokens per step. SGLang's chunked_prefill_size default grows with GPU memory.
+ * Serving-engine settings that shape the batches and the first token, per backend (docs/validation.md,
+ * "Engines"): scheduling policy, tokens per step (SGLang's chunked_prefill_size default grows with GPU memory),
+ * the engine loop's timing, and the HTTP frontend's latency.
  */
 export interface EngineSettings {
   readonly policy: BatchPolicy;
   readonly tokenBudget: number;
-  /** Seconds the HTTP frontend adds on the way in and again on the way out of the engine (see protocol). */
-  readonly frontendS: number;
+  readonly timing: EngineTiming;
+  readonly frontend: FrontendCost;
+}
+
+/** What the serving frontend (HTTP server, tokeniser, detokeniser) costs a request, in seconds. */
+export interface FrontendCost {
+  /** Serial work per request before the scheduler sees it (parsing, scheduling hand-off). */
+  readonly requestS: number;
+  /** Serial tokenisation work per prompt token. */
+  readonly perPromptTokenS: number;
+  /** From a token leaving the engine to the client (detokenisation, SSE, network). */
+  readonly outS: number;
+}
+
+/** Adjustable parts of the replay (tests and calibration studies); defaults are the documented ones. */
+export interface ReplayOverrides {
+  /** Keyed `${backend}/${harness}`. */
+  readonly timing?: Partial<Record<string, EngineTiming>>;
+  /** Keyed `${backend}/${harness}/${mode}`. */
+  readonly frontend?: Partial<Record<string, FrontendCost>>;
+  readonly protocol?: BenchProtocol;
+  /** Which statistic of the per-request TTFT/TPOT the prediction reports (the harness reports the mean). */
+  readonly statistic?: 'mean' | 'median';
 }
 
 const GIB = 1024 ** 3;
 
-export function engineSettings(backend: Backend, device: Device, mode: 'agg' | 'disagg'): EngineSettings {
+export function engineSettings(
+  backend: Backend,
+  device: Device,
+  mode: 'agg' | 'disagg',
+  harness: BenchProtocol['harness'],
+  overrides: ReplayOverrides = {},
+): EngineSettings {
   const mem = device.memory.hbm.capacityBytes.value ?? 0;
-  const frontend = FRONTEND_S[backend][mode];
+  const frontend = overrides.frontend?.[`${backend}/${harness}/${mode}`] ?? FRONTEND[backend][mode];
+  const timing = overrides.timing?.[`${backend}/${harness}`] ?? ENGINE_TIMING[backend][harness];
   switch (backend) {
     case 'sglang':
-      return { policy: 'prefill-priority', tokenBudget: mem > 160 * GIB ? 16384 : 8192, frontendS: frontend };
+      return { policy: 'prefill-priority', tokenBudget: mem > 160 * GIB ? 16384 : 8192, timing, frontend };
     case 'trtllm':
     case 'vllm':
     case 'generic':
-      return { policy: 'mixed', tokenBudget: 8192, frontendS: frontend };
+      return { policy: 'mixed', tokenBudget: 8192, timing, frontend };
   }
 }
 
 /**
- * Per-backend request overhead outside the engine's steps (HTTP server, tokenisation, detokenisation, SSE
- * streaming; Dynamo's frontend and router for disaggregated serving), each way. See docs/validation.md for how
- * it was derived.
+ * Engine-loop timing per backend (docs/validation.md, "First token"). TensorRT-LLM's overlap scheduler, vLLM's
+ * async scheduling and SGLang's overlap schedule all prepare the next step while one runs.
  */
-export const FRONTEND_S: Readonly<Record<Backend, { agg: number; disagg: number }>> = {
-  trtllm: { agg: 0, disagg: 0 },
-  vllm: { agg: 0, disagg: 0 },
-  sglang: { agg: 0, disagg: 0 },
-  generic: { agg: 0, disagg: 0 },
+export const ENGINE_TIMING: Readonly<Record<Backend, Record<BenchProtocol['harness'], EngineTiming>>> = {
+  trtllm: { inferencex: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 }, aiconfigurator: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 } },
+  vllm: { inferencex: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 }, aiconfigurator: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 } },
+  sglang: { inferencex: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 }, aiconfigurator: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 } },
+  generic: { inferencex: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 }, aiconfigurator: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 } },
+};
+
+/**
+ * Per-backend frontend cost (docs/validation.md, "Frontend"): the OpenAI-compatible server parses and tokenises
+ * every request in one process before the engine sees it, and detokenises and streams every token.
+ */
+const NO_FRONTEND: FrontendCost = { requestS: 0, perPromptTokenS: 0, outS: 0 };
+export const FRONTEND: Readonly<Record<Backend, { agg: FrontendCost; disagg: FrontendCost }>> = {
+  trtllm: { agg: NO_FRONTEND, disagg: NO_FRONTEND },
+  vllm: { agg: NO_FRONTEND, disagg: NO_FRONTEND },
+  sglang: { agg: NO_FRONTEND, disagg: NO_FRONTEND },
+  generic: { agg: NO_FRONTEND, disagg: NO_FRONTEND },
 };
 
 const BACKENDS: readonly Backend[] = ['trtllm', 'vllm', 'sglang'];
@@ -258,7 +298,7 @@ export function kvCacheBytes(ctx: PerfContext, backend: Backend, deps: Pick<Repl
 }
 
 /** Build the benchmark replay of one row: its deployment as engine pools and its clients. */
-export function planReplay(row: ValidationRow, deps: ReplayDeps): ReplayPlan {
+export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: ReplayOverrides = {}): ReplayPlan {
   const configKnown = row.mode === 'agg' || (row.prefill?.workers != null && row.decode?.workers != null);
   const fail = (reason: string): ReplayPlan => ({ ok: false, configKnown, reason });
   const device = deps.device(row.system);
@@ -269,8 +309,8 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps): ReplayPlan {
   if (!model) return fail(`unknown model ${JSON.stringify(row.modelPath)} (no config.json shipped for it)`);
   const prec = precisionOf(row, model, device, blockScaledCheckpoint(model));
   if (typeof prec === 'string') return fail(prec);
-  const settings = engineSettings(backend, device, row.mode);
-  const protocol = protocolOf(row);
+  const protocol = overrides.protocol ?? protocolOf(row);
+  const settings = engineSettings(backend, device, row.mode, protocol.harness, overrides);
   const c = row.concurrency;
 
   const ctxOf = (par: Parallelism): PerfContext => ({
@@ -312,10 +352,11 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps): ReplayPlan {
     tokenBudgetPerRank: settings.tokenBudget,
     kvTokensPerRank: b.kvTokensPerRank,
     policy,
+    timing: settings.timing,
     stepCost: b.cost,
   });
-  const lengths = drawLengths(protocol, row.isl, row.osl, c);
-  const workload: BenchWorkload = { clients: c, promptTokens: lengths.promptTokens, outputTokens: lengths.outputTokens, frontendS: settings.frontendS };
+  const lengths = drawRequests(protocol, row.isl, row.osl, c, settings.frontend);
+  const workload: BenchWorkload = { clients: c, ...lengths, frontendOutS: settings.frontend.outS };
 
   if (row.mode === 'agg') {
     const role = row.agg!;

@@ -24,22 +24,27 @@ export interface BenchProtocol {
 }
 
 export const INFERENCEX_PROTOCOL: BenchProtocol = { harness: 'inferencex', requestsPerClient: 10, lengthRangeRatio: 0.8 };
-export const FIXED_LENGTH_PROTOCOL: BenchProtocol = { harness: 'aiconfigurator', requestsPerClient: 10, lengthRangeRatio: 1 };
+export const AICONFIGURATOR_PROTOCOL: BenchProtocol = { harness: 'aiconfigurator', requestsPerClient: 10, lengthRangeRatio: 0.8 };
 
 export function protocolOf(row: ValidationRow): BenchProtocol {
   const s = row.source;
-  if (/gap-analysis/.test(s)) return FIXED_LENGTH_PROTOCOL;
+  if (/gap-analysis/.test(s)) return AICONFIGURATOR_PROTOCOL;
   return INFERENCEX_PROTOCOL;
 }
 
-/** The prompt and output lengths of every request of the run, drawn as the harness draws them (seeded). */
-export function drawLengths(
+/**
+ * The requests of the run (seeded): prompt and output lengths drawn as the harness draws them, and the time the
+ * serving frontend spends on each before the scheduler sees it (`frontend.requestS` + `frontend.perPromptTokenS`
+ * × prompt tokens: parsing and tokenisation).
+ */
+export function drawRequests(
   protocol: BenchProtocol,
   isl: number,
   osl: number,
   clients: number,
+  frontend: { readonly requestS: number; readonly perPromptTokenS: number },
   seed = 1,
-): { promptTokens: number[]; outputTokens: number[] } {
+): { promptTokens: number[]; outputTokens: number[]; frontendServiceS: number[] } {
   const n = protocol.requestsPerClient * clients;
   const rng = new Rng(seed);
   const uniform = (len: number): number => {
@@ -48,9 +53,11 @@ export function drawLengths(
   };
   const promptTokens = new Array<number>(n);
   const outputTokens = new Array<number>(n);
+  const frontendServiceS = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     promptTokens[i] = uniform(isl);
     outputTokens[i] = uniform(osl);
+    frontendServiceS[i] = frontend.requestS + frontend.perPromptTokenS * promptTokens[i]!;
   }
-  return { promptTokens, outputTokens };
+  return { promptTokens, outputTokens, frontendServiceS };
 }

@@ -1,5 +1,5 @@
 import { runBenchmark } from './bench-engine.js';
-import { planReplay, type ReplayDeps } from './deployment.js';
+import { planReplay, type ReplayDeps, type ReplayOverrides } from './deployment.js';
 import type { ParsedRow, ValidationRow } from './rows.js';
 import { summariseBy, summariseGroup, type GroupSummary, type PredictionRecord } from './stats.js';
 
@@ -33,7 +33,7 @@ export interface ValidationSummary extends GroupSummary {
 }
 
 /** Predict one row; never throws: a row that cannot be replayed gets empty predictions and a reason. */
-export function predictRow(row: ValidationRow, deps: ReplayDeps): RowPrediction {
+export function predictRow(row: ValidationRow, deps: ReplayDeps, overrides: ReplayOverrides = {}): RowPrediction {
   const base = {
     id: row.id,
     system: row.system,
@@ -48,7 +48,7 @@ export function predictRow(row: ValidationRow, deps: ReplayDeps): RowPrediction 
   };
   let plan;
   try {
-    plan = planReplay(row, deps);
+    plan = planReplay(row, deps, overrides);
   } catch (e) {
     return { ...base, configKnown: row.mode === 'agg', prefillWorkers: null, decodeWorkers: null, predTtftMs: null, predTpotMs: null, reason: `internal error: ${(e as Error).message}`, note: '' };
   }
@@ -66,10 +66,16 @@ export function predictRow(row: ValidationRow, deps: ReplayDeps): RowPrediction 
         reason: `${r.rejected} requests longer than a rank's KV cache`,
       };
     }
-    return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: meanOf(r.ttftMs), predTpotMs: meanOf(r.tpotMs), reason: '' };
+    const stat = overrides.statistic === 'median' ? medianOf : meanOf;
+    return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: stat(r.ttftMs), predTpotMs: stat(r.tpotMs), reason: '' };
   } catch (e) {
     return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: null, predTpotMs: null, reason: `internal error: ${(e as Error).message}` };
   }
+}
+
+function medianOf(xs: Float64Array): number | null {
+  const v = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return v.length === 0 ? null : v.length % 2 === 1 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 }
 
 /** Mean over the finite values (requests with one output token have no TPOT). */

@@ -54,7 +54,7 @@ class UserError extends Error {}
 function evaluate(s: Scenario): Evaluation {
   try {
     const r = runScenario(s, { catalog, model: modelOf(s.model), trace: s.workload.trace ? traceOf(s.workload.trace) : null, memoryPlan, makeStepCost });
-    return { ok: true, chips: r.chips, metrics: r.metrics, scenario: r.scenario, warnings: r.warnings };
+    return { ok: true, chips: r.chips, metrics: r.metrics, scenario: r.scenario, warnings: r.warnings, ...(r.afd ? { afd: r.afd } : {}) };
   } catch (e) {
     if (isUsageError(e) || e instanceof UserError) return { ok: false, error: e.message };
     throw e;
@@ -74,10 +74,10 @@ function scenarioOf(label: string, model: string, topology: unknown, w: UiWorklo
   return parsed.data;
 }
 
-function afdOf(label: string, m: unknown): AfdTimeline | null {
-  const afd = (m as { afd?: { ops?: unknown; microBatches?: number; stepS?: number; perLayer?: AfdTimeline['perLayer'] } } | null)?.afd;
-  if (!afd || !Array.isArray(afd.ops) || afd.ops.length === 0) return null;
-  return { label, microBatches: afd.microBatches ?? 1, stepS: afd.stepS ?? 0, perLayer: afd.perLayer ?? { attentionS: 0, ffnS: 0, hopS: 0 }, ops: afd.ops as AfdTimeline['ops'] };
+function afdOf(label: string, ev: Evaluation): AfdTimeline | null {
+  const afd = ev.ok ? ev.afd : undefined;
+  if (!afd || afd.ops.length === 0) return null;
+  return { label, microBatches: afd.microBatches, stepS: afd.stepS, perLayer: afd.perLayer, ops: afd.ops };
 }
 
 async function run(id: number, r: UiRunRequest): Promise<void> {
@@ -100,7 +100,7 @@ async function run(id: number, r: UiRunRequest): Promise<void> {
       continue;
     }
     details.push({ label: d.label, error: null, metrics: ev.metrics, chips: ev.chips });
-    afd ??= afdOf(d.label, ev.metrics);
+    afd ??= afdOf(d.label, ev);
     inputs.push({ source: d.label, scenario });
   }
   for (const d of details) if (d.error) errors.push(`${d.label}: ${d.error}`);
