@@ -45,9 +45,14 @@ export interface EngineTiming {
    */
   readonly batchWaitSteps: number;
   readonly batchWaitTokenRatio: number;
+  /**
+   * Attention-DP context balancing (TensorRT-LLM `attention_dp_config.enable_balance`): a rank with new prompts
+   * waits, up to this many steps, until every rank has one, so that the ranks prefill in the same step. 0: off.
+   */
+  readonly dpBalanceSteps: number;
 }
 
-export const IMMEDIATE_TIMING: EngineTiming = { admitLagSteps: 0, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 };
+export const IMMEDIATE_TIMING: EngineTiming = { admitLagSteps: 0, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0, dpBalanceSteps: 0 };
 
 export interface PoolSpec {
   /** Engine instances behind the router. */
@@ -434,6 +439,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     const spec = pool.spec;
     const step = inst.stepIndex;
     let any = false;
+    const balanceHold = !anyEligible && inst.ranks.length > 1 && spec.timing.dpBalanceSteps > 0 && dpBalanceHolds(inst, spec, step);
     for (const r of inst.ranks) {
       r.stepDecodes = 0;
       r.stepChunkIds.length = 0;
@@ -444,9 +450,15 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
         const id = r.incoming.shift();
         r.reservedKvTokens += kvNeed(id);
         joinDecode(r, id);
+        // With a streaming interval the decode worker sends the first token with a later chunk.
+        if (spec.timing.firstTokenHoldSteps > 0) {
+          firstS[id] = Number.NaN;
+          releaseTick[id] = r.tick + spec.timing.firstTokenHoldSteps;
+          r.held.push(id);
+        }
       }
       let budget = spec.tokenBudgetPerRank;
-      const held = !anyEligible && r.numDecoding > 0 && batchWaitHolds(r, spec, step);
+      const held = balanceHold || (!anyEligible && r.numDecoding > 0 && batchWaitHolds(r, spec, step));
       const canAdmit = (): boolean =>
         !held &&
         r.waiting.size > 0 &&
@@ -480,6 +492,21 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
       if (r.numTokens > 0) any = true;
     }
     return any;
+  };
+
+  /**
+   * True while attention-DP balancing keeps new prompts back: some rank with room has nothing eligible waiting,
+   * and the oldest eligible prompt has waited fewer than dpBalanceSteps steps.
+   */
+  const dpBalanceHolds = (inst: Instance, spec: PoolSpec, step: number): boolean => {
+    let oldest = INF;
+    let missing = false;
+    for (const r of inst.ranks) {
+      const has = r.waiting.size > 0 && eligibleStep[r.waiting.peek()]! <= step;
+      if (has) oldest = Math.min(oldest, eligibleStep[r.waiting.peek()]!);
+      else if (r.running < spec.maxSeqsPerRank) missing = true;
+    }
+    return missing && oldest !== INF && step - oldest < spec.timing.dpBalanceSteps;
   };
 
   /** True while context batching keeps this rank's eligible waiting prompts back (see EngineTiming.batchWait*). */
@@ -578,7 +605,8 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
   const startTransfer = (id: number): void => {
     if (topology.kind !== 'pd') return;
     const arriveS = nowS + topology.kvTransferS(isl[id]!);
-    // The client's first token: produced by the prefill worker, delivered once the decode worker holds the KV.
+    // The client's first token: produced by the prefill worker, delivered once the decode worker holds the KV
+    // (later when the decode worker streams in intervals; see compose).
     firstS[id] = arriveS;
     events.push(arriveS, RANK_OF['kv-arrived'], 'kv-arrived', id, 1);
   };

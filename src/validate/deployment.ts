@@ -78,39 +78,52 @@ export function engineSettings(
   overrides: ReplayOverrides = {},
 ): EngineSettings {
   const mem = device.memory.hbm.capacityBytes.value ?? 0;
-  const frontend = overrides.frontend?.[`${backend}/${harness}/${mode}`] ?? FRONTEND[backend][mode];
-  const timing = overrides.timing?.[`${backend}/${harness}`] ?? ENGINE_TIMING[backend][harness];
+  const frontendCost = overrides.frontend?.[`${backend}/${harness}/${mode}`] ?? FRONTEND[backend][harness][mode];
+  const engineTiming = overrides.timing?.[`${backend}/${harness}`] ?? ENGINE_TIMING[backend][harness];
   switch (backend) {
     case 'sglang':
-      return { policy: 'prefill-priority', tokenBudget: mem > 160 * GIB ? 16384 : 8192, timing, frontend };
+      return { policy: 'prefill-priority', tokenBudget: mem > 160 * GIB ? 16384 : 8192, timing: engineTiming, frontend: frontendCost };
     case 'trtllm':
     case 'vllm':
     case 'generic':
-      return { policy: 'mixed', tokenBudget: 8192, timing, frontend };
+      return { policy: 'mixed', tokenBudget: 8192, timing: engineTiming, frontend: frontendCost };
   }
 }
 
+const timing = (admitLagSteps: number, recvIntervalSteps = 1, firstTokenHoldSteps = 0, batchWaitSteps = 0, batchWaitTokenRatio = 0, dpBalanceSteps = 0): EngineTiming => ({
+  admitLagSteps,
+  recvIntervalSteps,
+  firstTokenHoldSteps,
+  batchWaitSteps,
+  batchWaitTokenRatio,
+  dpBalanceSteps,
+});
+
 /**
- * Engine-loop timing per backend (docs/validation.md, "First token"). TensorRT-LLM's overlap scheduler, vLLM's
- * async scheduling and SGLang's overlap schedule all prepare the next step while one runs.
+ * Engine-loop timing per backend, as each harness deploys the engine (docs/validation.md, "First token").
+ * InferenceX recipes turn on vLLM's `--async-scheduling` (a new request joins two steps later), run TensorRT-LLM
+ * with its overlap scheduler and context batching (`batch_wait_timeout_iters` 20 at 0.9 of the token budget) and
+ * SGLang with `--scheduler-recv-interval 30 --stream-interval 10` (the first token is streamed with the tenth);
+ * aiconfigurator's gap runs use the engines' defaults. The values were chosen among those the recipes use by the
+ * median TTFT error on the dev rows (docs/validation.md lists the comparison and a hold-out by model).
  */
 export const ENGINE_TIMING: Readonly<Record<Backend, Record<BenchProtocol['harness'], EngineTiming>>> = {
-  trtllm: { inferencex: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 }, aiconfigurator: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 } },
-  vllm: { inferencex: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 }, aiconfigurator: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 } },
-  sglang: { inferencex: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 }, aiconfigurator: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 } },
-  generic: { inferencex: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 }, aiconfigurator: { admitLagSteps: 1, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0 } },
+  trtllm: { inferencex: timing(1, 1, 0, 20, 0.9, 10), aiconfigurator: timing(0) },
+  vllm: { inferencex: timing(2), aiconfigurator: timing(0) },
+  sglang: { inferencex: timing(1, 30, 9), aiconfigurator: timing(0) },
+  generic: { inferencex: timing(1), aiconfigurator: timing(0) },
 };
 
 /**
  * Per-backend frontend cost (docs/validation.md, "Frontend"): the OpenAI-compatible server parses and tokenises
  * every request in one process before the engine sees it, and detokenises and streams every token.
  */
-const NO_FRONTEND: FrontendCost = { requestS: 0, perPromptTokenS: 0, outS: 0 };
-export const FRONTEND: Readonly<Record<Backend, { agg: FrontendCost; disagg: FrontendCost }>> = {
-  trtllm: { agg: NO_FRONTEND, disagg: NO_FRONTEND },
-  vllm: { agg: NO_FRONTEND, disagg: NO_FRONTEND },
-  sglang: { agg: NO_FRONTEND, disagg: NO_FRONTEND },
-  generic: { agg: NO_FRONTEND, disagg: NO_FRONTEND },
+const frontend = (eachWayS: number): FrontendCost => ({ requestS: eachWayS, perPromptTokenS: 0, outS: eachWayS });
+export const FRONTEND: Readonly<Record<Backend, Record<BenchProtocol['harness'], { agg: FrontendCost; disagg: FrontendCost }>>> = {
+  trtllm: { inferencex: { agg: frontend(0.005), disagg: frontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: frontend(0.02) } },
+  vllm: { inferencex: { agg: frontend(0.005), disagg: frontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: frontend(0.02) } },
+  sglang: { inferencex: { agg: frontend(0.005), disagg: frontend(0.02) }, aiconfigurator: { agg: frontend(0.03), disagg: frontend(0.03) } },
+  generic: { inferencex: { agg: frontend(0.005), disagg: frontend(0.005) }, aiconfigurator: { agg: frontend(0.005), disagg: frontend(0.005) } },
 };
 
 const BACKENDS: readonly Backend[] = ['trtllm', 'vllm', 'sglang'];
@@ -246,18 +259,18 @@ export function resolveRole(role: RoleConfig, model: ModelArch, what: string): R
 /**
  * The rule for disaggregated rows that give each role's parallelism and the total concurrency but not the worker
  * counts nor the per-worker batch (docs/validation.md, "Inferred disaggregated deployments"). Such sweeps
- * (InferenceX multi-node, Dynamo recipes) keep the decode side at the fewest workers that hold the clients —
- * a decode rank runs at most `maxDecodeBatchPerRank` sequences — and give the prefill side as many workers as it
- * needs to produce first tokens at the rate the decode side finishes requests:
+ * (InferenceX multi-node, Dynamo recipes) give the decode side the fewest workers that hold the clients at a
+ * per-rank batch no larger than `B_max` = 256 (the largest CUDA-graph batch of their decode configs, and the
+ * order of the largest batches of the fully given rows of the same harness), and give the prefill side as many
+ * workers as it needs to produce first tokens at the rate the decode side finishes requests, at most 70 % busy:
  *
- *   D = ⌈C / (B_max · dp_d)⌉,   P = ⌈ (C / (OSL · t_decode)) · t_prefill(ISL) ⌉
+ *   D = ⌈C / (B_max · dp_d)⌉,   P = ⌈ (C / (OSL · t_decode)) · t_prefill(ISL) / 0.7 ⌉
  *
- * with t_decode the decode step of a rank at its share of the clients and t_prefill(ISL) the prefill of one prompt
- * on one prefill worker, both from the performance model.
+ * with t_decode the decode step of a rank at its share of the clients and t_prefill(ISL) a prompt's share of a
+ * full prefill batch on one prefill worker, both from the performance model.
  */
 export function inferDisaggWorkers(
   concurrency: number,
-  isl: number,
   osl: number,
   decodeRanks: number,
   decodeStepS: (seqsPerRank: number) => number,
@@ -267,12 +280,14 @@ export function inferDisaggWorkers(
   const decodeWorkers = Math.max(1, Math.ceil(concurrency / (maxDecodeBatchPerRank * decodeRanks)));
   const perRank = Math.max(1, Math.ceil(concurrency / (decodeWorkers * decodeRanks)));
   const requestsPerS = concurrency / (osl * decodeStepS(perRank));
-  const prefillWorkers = Math.max(1, Math.ceil(requestsPerS * prefillPromptS - 1e-9));
+  const prefillWorkers = Math.max(1, Math.ceil((requestsPerS * prefillPromptS) / PREFILL_TARGET_BUSY - 1e-9));
   return { prefillWorkers, decodeWorkers };
 }
 
-/** Largest decode batch per attention rank the inferred deployments use (TensorRT-LLM's and SGLang's CUDA-graph ceiling). */
-export const MAX_DECODE_BATCH_PER_RANK = 1024;
+/** Largest decode batch per attention rank of the inferred deployments. */
+export const MAX_DECODE_BATCH_PER_RANK = 256;
+/** Fraction of the time the inferred prefill workers are busy in steady state. */
+export const PREFILL_TARGET_BUSY = 0.7;
 
 function blockScaledCheckpoint(model: ModelArch): boolean {
   // DeepSeek, MiniMax and Qwen3 FP8 checkpoints are 128×128 block-scaled; the model parser keeps only the dtype,
@@ -403,15 +418,18 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
         numDecodeSeqs: perRank * ddp,
         decodeKvTokens: perRank * ddp * (meanIsl + meanOsl / 2),
       }).totalS;
+    // A prompt's share of a full prefill batch of every rank of one prefill worker.
     const q = Math.round(meanIsl);
-    const prefillS = pb.cost({ numTokens: q, numSeqs: 1, numPrefillSeqs: 1, prefillTokens: q, prefillAttnPairs: (q * (q + 1)) / 2, prefillKvTokens: q, numDecodeSeqs: 0, decodeKvTokens: 0 }).totalS;
-    workers = inferDisaggWorkers(c, meanIsl, meanOsl, ddp, decodeStepS, prefillS);
+    const k = Math.max(1, Math.floor(settings.tokenBudget / Math.max(1, q))) * pb.ctx.par.dp;
+    const batchS = pb.cost({ numTokens: q * k, numSeqs: k, numPrefillSeqs: k, prefillTokens: q * k, prefillAttnPairs: (k * q * (q + 1)) / 2, prefillKvTokens: q * k, numDecodeSeqs: 0, decodeKvTokens: 0 }).totalS;
+    workers = inferDisaggWorkers(c, meanOsl, ddp, decodeStepS, batchS / k);
   }
   const chips = workers.prefillWorkers * pb.chips + workers.decodeWorkers * db.chips;
   if (row.numGpus !== null && row.numGpus !== chips) return fail(`the deployment has ${chips} GPUs; num_gpus says ${row.numGpus}`);
   const decodePerRank = d.batch !== null && ddp === d.dp ? d.batch : Math.ceil(c / (workers.decodeWorkers * ddp));
-  // InferenceX's disaggregated prefill workers run one prompt at a time unless the row says otherwise.
-  const prefillPerRank = p.batch ?? 1;
+  // A prefill worker batches as many prompts as fit its token budget (TensorRT-LLM context batching, SGLang
+  // prefill batches); the rows' prefill_batch_size (always 1) is aiconfigurator's per-request sizing, not a cap.
+  const prefillPerRank = Math.max(p.batch ?? 1, Math.ceil(settings.tokenBudget / Math.max(1, row.isl)));
   const domain = device.scaleUp.domainChips.value ?? 8;
   const scaleUp = chips <= domain;
   const link = scaleUp ? device.scaleUp : device.scaleOut;

@@ -24,7 +24,7 @@ export interface BenchProtocol {
 }
 
 export const INFERENCEX_PROTOCOL: BenchProtocol = { harness: 'inferencex', requestsPerClient: 10, lengthRangeRatio: 0.8 };
-export const AICONFIGURATOR_PROTOCOL: BenchProtocol = { harness: 'aiconfigurator', requestsPerClient: 10, lengthRangeRatio: 0.8 };
+export const AICONFIGURATOR_PROTOCOL: BenchProtocol = { harness: 'aiconfigurator', requestsPerClient: 10, lengthRangeRatio: 1 };
 
 export function protocolOf(row: ValidationRow): BenchProtocol {
   const s = row.source;
