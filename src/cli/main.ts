@@ -87,6 +87,7 @@ function buildProgram(): Command {
     .option('--json', 'print the summary as JSON', false)
     .option('--limit <n>', 'only the first n rows (for a quick look)')
     .option('--jobs <n>', 'worker threads (default: every core); results do not depend on it')
+    .option('--public', 'compare against published results instead (MLPerf Server/Interactive, TensorRT-LLM throughput tables; vendor claims printed beside predictions); --data defaults to data/measurements/public_measurements.json', false)
     .action((opts: ValidateOptions) => runAsyncCommand(() => validateCommand(opts)));
 
   program

@@ -9,7 +9,9 @@ import { defaultJobs, parseJobs } from './evaluator.js';
 import { num, pct, table } from './format.js';
 import { readUserFile } from './load.js';
 import { dataDir } from './paths.js';
-import { predictRows } from './validate-worker.js';
+import { predictRows, publicTask } from './validate-worker.js';
+import { summarisePublic, type PublicPrediction, type PublicRecord, type PublicSummary } from '../validate/public.js';
+import { parseStructured } from './load.js';
 
 export interface ValidateOptions {
   readonly data?: string;
@@ -29,6 +31,7 @@ export function defaultValidationFile(): string {
  * over worker threads; predictions come back in input order and do not depend on the thread count.
  */
 export async function validateCommand(opts: ValidateOptions): Promise<void> {
+  if (opts.public) return publicCommand(opts);
   const file = opts.data ?? defaultValidationFile();
   const parsed = parseValidationCsv(readUserFile(file, '--data'), file);
   let limit = Infinity;
@@ -107,4 +110,78 @@ export function summaryTable(s: ValidationSummary, file: string): string {
     ...groupRows('model', s.by.model),
   );
   return `validation of ${file}: ${num(s.rows)} rows\n${table(rows, { header: true })}`;
+}
+
+export function defaultPublicFile(): string {
+  return path.join(dataDir(), 'measurements', 'public_measurements.json');
+}
+
+/** `phasewise validate --public`: compare against published MLPerf and TensorRT-LLM results; print claims beside predictions. */
+async function publicCommand(opts: ValidateOptions): Promise<void> {
+  const file = opts.data ?? defaultPublicFile();
+  const parsed = parseStructured(readUserFile(file, '--data'), file);
+  if (!Array.isArray(parsed)) throw new UsageError('--data', file, 'a JSON array in the schema of public_measurements.json (data/measurements/FIELDS.md)');
+  const records = parsed.filter((r): r is PublicRecord => typeof r === 'object' && r !== null && typeof (r as PublicRecord).category === 'string' && typeof (r as PublicRecord).model === 'string');
+  const limit = opts.limit !== undefined ? Number(opts.limit) : Infinity;
+  const chosen = records.slice(0, limit);
+  const jobs = opts.jobs !== undefined ? parseJobs(opts.jobs) : defaultJobs();
+  let preds: PublicPrediction[];
+  if (jobs <= 1) preds = publicTask({ records: chosen });
+  else {
+    const pool = new Piscina({ filename: new URL('./validate-worker.js', import.meta.url).href, minThreads: jobs, maxThreads: jobs, idleTimeout: 10_000 });
+    try {
+      const parts = await Promise.all(chosen.map((r) => pool.run({ records: [r] }, { name: 'publicTask' }) as Promise<PublicPrediction[]>));
+      preds = parts.flat();
+    } finally {
+      await pool.destroy();
+    }
+  }
+  if (opts.out) {
+    try {
+      fs.writeFileSync(opts.out, publicCsv(preds));
+    } catch (e) {
+      throw new UsageError('--out', opts.out, 'a writable file path', (e as Error).message);
+    }
+  }
+  const summary = summarisePublic(preds);
+  process.stdout.write(`${opts.json ? JSON.stringify(summary, null, 2) : publicTable(summary, file)}\n`);
+}
+
+const fmt = (x: number | null | undefined, digits = 0): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
+
+function publicCsv(preds: readonly PublicPrediction[]): string {
+  const keys = ['ttftP99', 'tpotP99', 'ttftP50', 'tpotP50', 'tokensPerS', 'tokensPerSPerUser'];
+  const head = ['kind', 'model', 'hardware', 'chips', 'scenario', ...keys.flatMap((k) => [`measured_${k}`, `pred_${k}`]), 'deployment', 'reason', 'note'];
+  const cell = (v: string | number | null | undefined): string => {
+    if (v === null || v === undefined) return '';
+    const s = String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [head.join(',')];
+  for (const p of preds) {
+    lines.push([p.kind, p.model, p.hardware, p.chips, p.scenario, ...keys.flatMap((k) => [p.measured[k], p.predicted[k]]), p.deployment, p.reason, p.note].map(cell).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function publicTable(s: PublicSummary, file: string): string {
+  const out: string[] = [`public results of ${file}`];
+  const m = s.mlperf;
+  out.push(`\nMLPerf Server/Interactive: ${m.predicted}/${m.rows} predicted (dataset input lengths assumed: see docs/validation.md)`);
+  const rows: string[][] = [['group', 'TTFT p99 med APE', 'p90', 'TPOT p99 med APE', 'p90']];
+  rows.push(['all', pct(m.ttftP99.medianApe), pct(m.ttftP99.p90Ape), pct(m.tpotP99.medianApe), pct(m.tpotP99.p90Ape)]);
+  for (const [k, g] of Object.entries(m.byModel)) rows.push([k, pct(g.ttftP99.medianApe), pct(g.ttftP99.p90Ape), pct(g.tpotP99.medianApe), pct(g.tpotP99.p90Ape)]);
+  out.push(table(rows, { header: true }));
+  const t = s.trtllm;
+  out.push(`\nTensorRT-LLM throughput tables: ${t.predicted}/${t.rows} predicted`);
+  const trows: string[][] = [['group', 'predicted', 'tokens/s med APE', 'p90']];
+  trows.push(['all', `${t.throughput.predicted}/${t.throughput.rows}`, pct(t.throughput.medianApe), pct(t.throughput.p90Ape)]);
+  for (const [k, g] of Object.entries(t.byHardware)) trows.push([`hardware ${k}`, `${g.predicted}/${g.rows}`, pct(g.medianApe), pct(g.p90Ape)]);
+  for (const [k, g] of Object.entries(t.byModel)) trows.push([`model ${k}`, `${g.predicted}/${g.rows}`, pct(g.medianApe), pct(g.p90Ape)]);
+  out.push(table(trows, { header: true }));
+  out.push('\nVendor claims, projections and provider speeds (compared, never fitted): tokens/s per user');
+  const crows: string[][] = [['model', 'hardware', 'claimed', 'predicted', 'simulated / why not']];
+  for (const c of s.claims) crows.push([c.model.slice(0, 40), c.hardware.slice(0, 40), fmt(c.measured['tokensPerSPerUser']), fmt(c.predicted['tokensPerSPerUser']), (c.reason || c.deployment).slice(0, 70)]);
+  out.push(table(crows, { header: true }));
+  return out.join('\n');
 }

@@ -3,6 +3,7 @@ import type { ModelArch } from '../models/types.js';
 import { memoryPlan } from '../perf/memory-plan.js';
 import { makeStepCost } from '../perf/step-cost.js';
 import type { ReplayDeps, ReplayOverrides } from '../validate/deployment.js';
+import { predictPublic, type PublicPrediction, type PublicRecord } from '../validate/public.js';
 import type { ValidationRow } from '../validate/rows.js';
 import { predictRow, type RowPrediction } from '../validate/run-rows.js';
 import { builtinModelIds, loadModel } from './load.js';
@@ -38,4 +39,9 @@ export function predictRows(rows: readonly ValidationRow[], overrides: ReplayOve
 
 export default function (task: { rows: ValidationRow[]; overrides?: ReplayOverrides }): RowPrediction[] {
   return predictRows(task.rows, task.overrides);
+}
+
+/** `validate --public`: predict published results (piscina calls this export by name). */
+export function publicTask(task: { records: PublicRecord[] }): PublicPrediction[] {
+  return predictPublic(task.records, replayDeps());
 }

@@ -35,6 +35,11 @@ export class EventQueue<K extends string = string> {
     h[i] = ev;
   }
 
+  /** The next event, left in the queue. */
+  peek(): SimEvent<K> | undefined {
+    return this.heap[0];
+  }
+
   pop(): SimEvent<K> | undefined {
     const h = this.heap;
     const top = h[0];

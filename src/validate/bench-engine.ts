@@ -91,8 +91,18 @@ export interface BenchWorkload {
    * each request, in send order. Requests sent together therefore reach the scheduler one after another.
    */
   readonly frontendServiceS: readonly number[];
+  /**
+   * Seconds every request spends between the frontend and the scheduler that overlap with other requests (an
+   * asynchronous frontend's routing and hand-off, e.g. Dynamo's): a delay, not a queue. Default 0.
+   */
+  readonly frontendLatencyS?: number;
   /** Seconds from the engine producing a token to the client receiving it (detokenisation, streaming). */
   readonly frontendOutS: number;
+  /**
+   * Open loop instead of closed: request i is sent at arrivalS[i] whatever the others do (MLPerf Server's Poisson
+   * query stream). `clients` is then ignored.
+   */
+  readonly arrivalS?: readonly number[];
 }
 
 export interface BenchResult {
@@ -226,6 +236,8 @@ class Rank {
 
 class Instance {
   busy = false;
+  /** A kick is due once every event of the current instant is handled. */
+  kickDue = false;
   /** Index of the next step to run (the step in flight when busy is index − 1). */
   stepIndex = 0;
   readonly ranks: Rank[];
@@ -289,6 +301,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
   const osl = workload.outputTokens;
   const frontServiceS = workload.frontendServiceS;
   const frontOutS = workload.frontendOutS;
+  const frontLatencyS = workload.frontendLatencyS ?? 0;
   if (frontServiceS.length !== n) throw new Error('runBenchmark: frontendServiceS must be given per request');
   /** When the frontend finishes the request it is working on. */
   let frontendFreeS = 0;
@@ -328,9 +341,13 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     const id = nextToSend++;
     sentS[id] = atS;
     frontendFreeS = Math.max(atS, frontendFreeS) + frontServiceS[id]!;
-    events.push(frontendFreeS, RANK_OF.arrival, 'arrival', id);
+    events.push(frontendFreeS + frontLatencyS, RANK_OF.arrival, 'arrival', id);
   };
-  for (let c = 0; c < workload.clients; c++) send(0);
+  const openLoop = workload.arrivalS !== undefined;
+  if (openLoop) {
+    if (workload.arrivalS!.length !== n) throw new Error('runBenchmark: arrivalS must be given per request');
+    for (let i = 0; i < n; i++) send(workload.arrivalS![i]!);
+  } else for (let c = 0; c < workload.clients; c++) send(0);
 
   const leastLoaded = <T extends { load: number }>(xs: readonly T[]): number => {
     let best = 0;
@@ -353,12 +370,12 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     ttftMs[id] = (first + frontOutS - sentS[id]!) * 1e3;
     if (osl[id]! > 1) tpotMs[id] = ((atS - first) / (osl[id]! - 1)) * 1e3;
     // The client sees the last token a frontend delay later and sends its next request then.
-    send(atS + frontOutS);
+    if (!openLoop) send(atS + frontOutS);
   };
 
   const reject = (): void => {
     rejected++;
-    send(nowS);
+    if (!openLoop) send(nowS);
   };
 
   const kvNeed = (id: number): number => isl[id]! + osl[id]!;
@@ -536,7 +553,24 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     r.prefillKvTokens += c + q;
   };
 
+  // An idle engine composes its next step once everything that happens at this instant has reached it: clients
+  // that send together are batched together.
+  const dueKicks: [number, number][] = [];
   const kick = (poolIndex: number, instIndex: number): void => {
+    const inst = pools[poolIndex]!.instances[instIndex]!;
+    if (inst.busy || inst.kickDue) return;
+    inst.kickDue = true;
+    dueKicks.push([poolIndex, instIndex]);
+  };
+  const flushKicks = (): void => {
+    for (let i = 0; i < dueKicks.length; i++) {
+      const [p, k] = dueKicks[i]!;
+      pools[p]!.instances[k]!.kickDue = false;
+      startStep(p, k);
+    }
+    dueKicks.length = 0;
+  };
+  const startStep = (poolIndex: number, instIndex: number): void => {
     const pool = pools[poolIndex]!;
     const inst = pool.instances[instIndex]!;
     if (inst.busy) return;
@@ -655,6 +689,8 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
         break;
       }
     }
+    const next = events.peek();
+    if (next === undefined || next.timeS > nowS) flushKicks();
   }
   return { ttftMs, tpotMs, finished, rejected, durationS: nowS, steps };
 }

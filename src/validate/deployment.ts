@@ -32,6 +32,8 @@ export type ReplayPlan =
       readonly chips: number;
       /** How inconsistent columns were read; empty when the row was taken as written. */
       readonly note: string;
+      /** Memory tier the (decode or colocated) weights stream from. */
+      readonly weightTier: 'sram' | 'hbm' | 'dram';
     }
   | { readonly ok: false; readonly configKnown: boolean; readonly reason: string };
 
@@ -51,6 +53,8 @@ export interface EngineSettings {
 export interface FrontendCost {
   /** Serial work per request before the scheduler sees it (parsing, scheduling hand-off). */
   readonly requestS: number;
+  /** Per-request delay to the scheduler that overlaps between requests (an asynchronous frontend's routing). */
+  readonly latencyS: number;
   /** Serial tokenisation work per prompt token. */
   readonly perPromptTokenS: number;
   /** From a token leaving the engine to the client (detokenisation, SSE, network). */
@@ -64,6 +68,8 @@ export interface ReplayOverrides {
   /** Keyed `${backend}/${harness}/${mode}`. */
   readonly frontend?: Partial<Record<string, FrontendCost>>;
   readonly protocol?: BenchProtocol;
+  /** Largest decode batch per rank in inferred disaggregated deployments (attention-TP worker, attention-DP rank). */
+  readonly maxDecodeBatch?: { readonly tp: number; readonly dp: number };
   /** Which statistic of the per-request TTFT/TPOT the prediction reports (the harness reports the mean). */
   readonly statistic?: 'mean' | 'median';
 }
@@ -115,15 +121,28 @@ export const ENGINE_TIMING: Readonly<Record<Backend, Record<BenchProtocol['harne
 };
 
 /**
+ * The other setting each backend's InferenceX recipes use, which the defaults above were chosen against
+ * (scripts/validate-holdout.ts repeats that choice with one model held out at a time): vLLM without async
+ * scheduling, TensorRT-LLM without context batching, SGLang with `--scheduler-recv-interval 10`.
+ */
+export const ENGINE_TIMING_ALTERNATIVE: Readonly<Record<'trtllm' | 'vllm' | 'sglang', EngineTiming>> = {
+  trtllm: timing(1, 1, 0, 0, 0, 10),
+  vllm: timing(1),
+  sglang: timing(1, 10, 9),
+};
+
+/**
  * Per-backend frontend cost (docs/validation.md, "Frontend"): the OpenAI-compatible server parses and tokenises
  * every request in one process before the engine sees it, and detokenises and streams every token.
  */
-const frontend = (eachWayS: number): FrontendCost => ({ requestS: eachWayS, perPromptTokenS: 0, outS: eachWayS });
+const frontend = (eachWayS: number): FrontendCost => ({ requestS: eachWayS, latencyS: 0, perPromptTokenS: 0, outS: eachWayS });
+/** Dynamo's frontend (disaggregated rows) is asynchronous Rust: its routing delay does not queue requests. */
+const asyncFrontend = (eachWayS: number): FrontendCost => ({ requestS: 0, latencyS: eachWayS, perPromptTokenS: 0, outS: eachWayS });
 export const FRONTEND: Readonly<Record<Backend, Record<BenchProtocol['harness'], { agg: FrontendCost; disagg: FrontendCost }>>> = {
-  trtllm: { inferencex: { agg: frontend(0.005), disagg: frontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: frontend(0.02) } },
-  vllm: { inferencex: { agg: frontend(0.005), disagg: frontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: frontend(0.02) } },
-  sglang: { inferencex: { agg: frontend(0.005), disagg: frontend(0.02) }, aiconfigurator: { agg: frontend(0.03), disagg: frontend(0.03) } },
-  generic: { inferencex: { agg: frontend(0.005), disagg: frontend(0.005) }, aiconfigurator: { agg: frontend(0.005), disagg: frontend(0.005) } },
+  trtllm: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
+  vllm: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
+  sglang: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0.03), disagg: asyncFrontend(0.03) } },
+  generic: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.005) }, aiconfigurator: { agg: frontend(0.005), disagg: asyncFrontend(0.005) } },
 };
 
 const BACKENDS: readonly Backend[] = ['trtllm', 'vllm', 'sglang'];
@@ -260,8 +279,8 @@ export function resolveRole(role: RoleConfig, model: ModelArch, what: string): R
  * The rule for disaggregated rows that give each role's parallelism and the total concurrency but not the worker
  * counts nor the per-worker batch (docs/validation.md, "Inferred disaggregated deployments"). Such sweeps
  * (InferenceX multi-node, Dynamo recipes) give the decode side the fewest workers that hold the clients at a
- * per-rank batch no larger than `B_max` = 256 (the largest CUDA-graph batch of their decode configs, and the
- * order of the largest batches of the fully given rows of the same harness), and give the prefill side as many
+ * per-rank batch no larger than `B_max` — 64 for an attention-TP decode worker, 256 per rank for an attention-DP
+ * one (the order of the largest batches of the fully given rows of the same harness) — and give the prefill side as many
  * workers as it needs to produce first tokens at the rate the decode side finishes requests, at most 70 % busy:
  *
  *   D = ⌈C / (B_max · dp_d)⌉,   P = ⌈ (C / (OSL · t_decode)) · t_prefill(ISL) / 0.7 ⌉
@@ -275,7 +294,7 @@ export function inferDisaggWorkers(
   decodeRanks: number,
   decodeStepS: (seqsPerRank: number) => number,
   prefillPromptS: number,
-  maxDecodeBatchPerRank = MAX_DECODE_BATCH_PER_RANK,
+  maxDecodeBatchPerRank = decodeRanks > 1 ? MAX_DECODE_BATCH_PER_DP_RANK : MAX_DECODE_BATCH_PER_TP_WORKER,
 ): DisaggWorkers {
   const decodeWorkers = Math.max(1, Math.ceil(concurrency / (maxDecodeBatchPerRank * decodeRanks)));
   const perRank = Math.max(1, Math.ceil(concurrency / (decodeWorkers * decodeRanks)));
@@ -284,8 +303,10 @@ export function inferDisaggWorkers(
   return { prefillWorkers, decodeWorkers };
 }
 
-/** Largest decode batch per attention rank of the inferred deployments. */
-export const MAX_DECODE_BATCH_PER_RANK = 256;
+/** Largest decode batch of an attention-TP decode worker in the inferred deployments. */
+export const MAX_DECODE_BATCH_PER_TP_WORKER = 64;
+/** Largest decode batch per rank of an attention-DP decode worker in the inferred deployments. */
+export const MAX_DECODE_BATCH_PER_DP_RANK = 256;
 /** Fraction of the time the inferred prefill workers are busy in steady state. */
 export const PREFILL_TARGET_BUSY = 0.7;
 
@@ -371,7 +392,7 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     stepCost: b.cost,
   });
   const lengths = drawRequests(protocol, row.isl, row.osl, c, settings.frontend);
-  const workload: BenchWorkload = { clients: c, ...lengths, frontendOutS: settings.frontend.outS };
+  const workload: BenchWorkload = { clients: c, ...lengths, frontendLatencyS: settings.frontend.latencyS, frontendOutS: settings.frontend.outS };
 
   if (row.mode === 'agg') {
     const role = row.agg!;
@@ -393,6 +414,7 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
       workers: null,
       chips,
       note: notes.join('; '),
+      weightTier: b.plan.weightTier,
     };
   }
   const p = row.prefill!;
@@ -422,7 +444,8 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     const q = Math.round(meanIsl);
     const k = Math.max(1, Math.floor(settings.tokenBudget / Math.max(1, q))) * pb.ctx.par.dp;
     const batchS = pb.cost({ numTokens: q * k, numSeqs: k, numPrefillSeqs: k, prefillTokens: q * k, prefillAttnPairs: (k * q * (q + 1)) / 2, prefillKvTokens: q * k, numDecodeSeqs: 0, decodeKvTokens: 0 }).totalS;
-    workers = inferDisaggWorkers(c, meanOsl, ddp, decodeStepS, batchS / k);
+    const bMax = overrides.maxDecodeBatch;
+    workers = inferDisaggWorkers(c, meanOsl, ddp, decodeStepS, batchS / k, bMax ? (ddp > 1 ? bMax.dp : bMax.tp) : undefined);
   }
   const chips = workers.prefillWorkers * pb.chips + workers.decodeWorkers * db.chips;
   if (row.numGpus !== null && row.numGpus !== chips) return fail(`the deployment has ${chips} GPUs; num_gpus says ${row.numGpus}`);
@@ -451,6 +474,7 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     workers,
     chips,
     note: notes.join('; '),
+    weightTier: db.plan.weightTier,
   };
 }
 

@@ -33,3 +33,14 @@ test('groups are keyed and sorted', () => {
   assert.deepEqual(Object.keys(by), ['a', 'b']);
   assert.equal(by.a!.ttft.medianApe, 1);
 });
+
+test('a row without a measurement is predicted but has no error', () => {
+  const s = summariseGroup([
+    { measuredTtftMs: null, measuredTpotMs: null, predTtftMs: 50, predTpotMs: 5 },
+    { measuredTtftMs: 100, measuredTpotMs: 10, predTtftMs: 130, predTpotMs: 12 },
+  ]);
+  assert.equal(s.predicted, 2);
+  assert.equal(s.ttft.predicted, 1);
+  assert.ok(Math.abs(s.ttft.medianApe! - 0.3) < 1e-12);
+  assert.ok(Math.abs(s.tpot.p90Ape! - 0.2) < 1e-12);
+});

@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StepShape, StepTime } from '../perf/types.js';
+import { IMMEDIATE_TIMING, runBenchmark, type BenchWorkload, type EngineTiming, type PoolSpec } from './bench-engine.js';
+
+// Hand-checkable engines: a step with any prefill costs PREFILL_S, a decode-only step DECODE_S.
+const PREFILL_S = 0.1;
+const DECODE_S = 0.01;
+const cost = (s: StepShape): StepTime => {
+  const totalS = s.prefillTokens > 0 ? PREFILL_S : DECODE_S;
+  return { totalS, gemmS: totalS, attentionS: 0, moeS: 0, commS: 0, overheadS: 0 };
+};
+
+function pool(over: Partial<PoolSpec> = {}): PoolSpec {
+  return {
+    replicas: 1,
+    ranks: 1,
+    maxSeqsPerRank: 64,
+    tokenBudgetPerRank: 8192,
+    kvTokensPerRank: 1_000_000,
+    policy: 'mixed',
+    timing: IMMEDIATE_TIMING,
+    stepCost: cost,
+    ...over,
+  };
+}
+
+function workload(clients: number, requests: number, isl: number, osl: number, over: Partial<BenchWorkload> = {}): BenchWorkload {
+  return {
+    clients,
+    promptTokens: new Array<number>(requests).fill(isl),
+    outputTokens: new Array<number>(requests).fill(osl),
+    frontendServiceS: new Array<number>(requests).fill(0),
+    frontendOutS: 0,
+    ...over,
+  };
+}
+
+const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-9, `${what}: ${a} ≠ ${b}`);
+
+test('one client: TTFT is the prefill step, TPOT the decode step', () => {
+  const r = runBenchmark({ kind: 'colocated', pool: pool() }, workload(1, 1, 100, 11));
+  assert.equal(r.finished, 1);
+  close(r.ttftMs[0]!, PREFILL_S * 1e3, 'ttft');
+  close(r.tpotMs[0]!, DECODE_S * 1e3, 'tpot');
+  close(r.durationS, PREFILL_S + 10 * DECODE_S, 'duration');
+});
+
+test('closed loop: a client sends its next request when the last token reaches it', () => {
+  const outS = 0.005;
+  const r = runBenchmark({ kind: 'colocated', pool: pool() }, workload(1, 3, 100, 11, { frontendOutS: outS }));
+  assert.equal(r.finished, 3);
+  for (let i = 0; i < 3; i++) close(r.ttftMs[i]!, (PREFILL_S + outS) * 1e3, `ttft ${i}`);
+  // Each cycle: prefill, 10 decode steps, the last token's way back to the client.
+  close(r.durationS, 3 * (PREFILL_S + 10 * DECODE_S + outS) - outS, 'duration');
+});
+
+test('the serial frontend queues requests sent together; an asynchronous delay does not', () => {
+  const s = 0.02;
+  const serial = runBenchmark({ kind: 'colocated', pool: pool() }, workload(2, 2, 100, 11, { frontendServiceS: [s, s] }));
+  // Request 0 reaches the engine at s and prefills alone; request 1 at 2s, while that step runs, so it
+  // prefills in the next step (with request 0's first decode).
+  close(serial.ttftMs[0]!, (s + PREFILL_S) * 1e3, 'serial ttft 0');
+  close(serial.ttftMs[1]!, (s + 2 * PREFILL_S) * 1e3, 'serial ttft 1');
+  const parallel = runBenchmark({ kind: 'colocated', pool: pool() }, workload(2, 2, 100, 11, { frontendLatencyS: s }));
+  // Both arrive at s and share one prefill step.
+  close(parallel.ttftMs[0]!, (s + PREFILL_S) * 1e3, 'async ttft 0');
+  close(parallel.ttftMs[1]!, (s + PREFILL_S) * 1e3, 'async ttft 1');
+});
+
+test('a full batch makes the next request wait for a finishing one', () => {
+  const r = runBenchmark({ kind: 'colocated', pool: pool({ maxSeqsPerRank: 1 }) }, workload(2, 2, 100, 11));
+  close(r.ttftMs[0]!, PREFILL_S * 1e3, 'first');
+  close(r.ttftMs[1]!, (2 * PREFILL_S + 10 * DECODE_S) * 1e3, 'second waits a whole request');
+});
+
+test('a streaming interval holds the first token for decode steps', () => {
+  const timing: EngineTiming = { ...IMMEDIATE_TIMING, firstTokenHoldSteps: 3 };
+  const r = runBenchmark({ kind: 'colocated', pool: pool({ timing }) }, workload(1, 1, 100, 11));
+  close(r.ttftMs[0]!, (PREFILL_S + 3 * DECODE_S) * 1e3, 'ttft');
+  close(r.tpotMs[0]!, ((7 * DECODE_S) / 10) * 1e3, 'tpot over the remaining steps');
+});
+
+test('an overlapping scheduler admits a request arriving mid-step two steps later', () => {
+  const timing: EngineTiming = { ...IMMEDIATE_TIMING, admitLagSteps: 1 };
+  // Request 1 arrives during request 0's prefill; the next step is already prepared (a decode of request 0).
+  const r = runBenchmark(
+    { kind: 'colocated', pool: pool({ timing }) },
+    workload(2, 2, 100, 11, { frontendServiceS: [0, 0.05] }),
+  );
+  close(r.ttftMs[1]!, (PREFILL_S + DECODE_S + PREFILL_S) * 1e3, 'ttft of the late request');
+});
+
+test('prefill-priority pauses decodes while prompts wait', () => {
+  // Request 1 arrives during request 0's decodes: SGLang runs its prefill as a step of its own.
+  const r = runBenchmark(
+    { kind: 'colocated', pool: pool({ policy: 'prefill-priority' }) },
+    workload(2, 2, 100, 11, { frontendServiceS: [0, PREFILL_S + 0.5 * DECODE_S] }),
+  );
+  assert.equal(r.finished, 2);
+  // Sent at 0, it reaches the engine during request 0's first decode step and prefills right after it.
+  close(r.ttftMs[1]!, (PREFILL_S + DECODE_S + PREFILL_S) * 1e3, 'ttft');
+  // Request 0 stalled for one prefill step during its decode.
+  close(r.tpotMs[0]!, ((10 * DECODE_S + PREFILL_S) / 10) * 1e3, 'tpot with the stall');
+});
+
+test('disaggregated: first token when the KV reaches the decode worker, then decode steps', () => {
+  const transferS = 0.003;
+  const r = runBenchmark(
+    { kind: 'pd', prefill: pool({ policy: 'prefill-only' }), decode: pool(), kvTransferS: () => transferS },
+    workload(1, 2, 100, 11),
+  );
+  assert.equal(r.finished, 2);
+  close(r.ttftMs[0]!, (PREFILL_S + transferS) * 1e3, 'ttft');
+  close(r.tpotMs[0]!, DECODE_S * 1e3, 'tpot');
+});
+
+test('open loop: requests arrive on their schedule whatever the others do', () => {
+  const r = runBenchmark({ kind: 'colocated', pool: pool() }, workload(1, 3, 100, 11, { arrivalS: [0, 10, 20] }));
+  assert.equal(r.finished, 3);
+  for (let i = 0; i < 3; i++) close(r.ttftMs[i]!, PREFILL_S * 1e3, `ttft ${i}`);
+  close(r.durationS, 20 + PREFILL_S + 10 * DECODE_S, 'duration');
+});
+
+test('a request longer than a rank’s KV cache is rejected, and the run goes on', () => {
+  const r = runBenchmark(
+    { kind: 'colocated', pool: pool({ kvTokensPerRank: 150 }) },
+    workload(1, 2, 100, 11, { promptTokens: [200, 100] }),
+  );
+  assert.equal(r.rejected, 1);
+  assert.equal(r.finished, 1);
+  assert.ok(Number.isNaN(r.ttftMs[0]!));
+  close(r.ttftMs[1]!, PREFILL_S * 1e3, 'the next request');
+});
+
+test('attention-DP ranks spread requests and step together', () => {
+  const r = runBenchmark({ kind: 'colocated', pool: pool({ ranks: 4, maxSeqsPerRank: 1 }) }, workload(4, 4, 100, 11));
+  assert.equal(r.finished, 4);
+  // One request per rank, all prefilled in the first step.
+  for (let i = 0; i < 4; i++) close(r.ttftMs[i]!, PREFILL_S * 1e3, `ttft ${i}`);
+});
