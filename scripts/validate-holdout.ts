@@ -1,17 +1,20 @@
 /**
- * Hold-out check of the one choice `phasewise validate` makes on the dev rows: which of the two engine-loop
- * settings each backend's InferenceX recipes use (deployment.ts ENGINE_TIMING vs ENGINE_TIMING_ALTERNATIVE).
- * Every InferenceX row is replayed with both; then, per backend and per model, the setting is chosen on the
- * other models' rows (lower median TTFT APE) and the held-out model's rows are scored with it. aiconfigurator
- * rows run the engines' defaults (no choice) and enter the pooled figure as they are.
+ * Hold-out check of the choices `phasewise validate` makes on the dev rows:
  *
- *   npx tsc -p . && node dist/scripts/validate-holdout.js [--data FILE] [--jobs N]   (≈ 2 × a validate run)
+ * 1. which of the two engine-loop settings each backend's InferenceX recipes use (deployment.ts ENGINE_TIMING vs
+ *    ENGINE_TIMING_ALTERNATIVE). Every InferenceX row is replayed with both; then, per backend and per model, the
+ *    setting is chosen on the other models' rows (lower median TTFT APE) and the held-out model's rows are scored
+ *    with it. aiconfigurator rows run the engines' defaults (no choice) and enter the pooled figure as they are.
+ * 2. the clients' mean send jitter (deployment.ts CLIENT_JITTER_S, chosen among JITTER_CHOICES_S): every fully
+ *    given row is replayed with each value; per held-out model the value is chosen on the other models' rows.
+ *
+ *   npx tsc -p . && node dist/scripts/validate-holdout.js [--data FILE] [--jobs N]   (≈ 5 × a validate run)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { parseValidationCsv, type ValidationRow } from '../src/validate/rows.js';
-import { ENGINE_TIMING_ALTERNATIVE, type ReplayOverrides } from '../src/validate/deployment.js';
+import { CLIENT_JITTER_S, ENGINE_TIMING_ALTERNATIVE, type ReplayOverrides } from '../src/validate/deployment.js';
 import { protocolOf } from '../src/validate/protocol.js';
 import type { RowPrediction } from '../src/validate/run-rows.js';
 import { quantile } from '../src/validate/stats.js';
@@ -41,6 +44,13 @@ const known = rows.filter((r) => r.mode === 'agg' || (r.prefill?.workers != null
 const ix = known.filter((r) => protocolOf(r).harness === 'inferencex');
 const aic = known.filter((r) => protocolOf(r).harness !== 'inferencex');
 const [byDefault, byAlternative, aicPreds] = [await predict(ix, {}), await predict(ix, alternative), await predict(aic, {})];
+/** The values CLIENT_JITTER_S was chosen among (docs/validation.md, "Benchmark protocol"), and none. */
+const JITTER_CHOICES_S = [0, 0.002, 0.005, 0.01, 0.02];
+const byJitter: RowPrediction[][] = [];
+for (const j of JITTER_CHOICES_S) {
+  if (j === CLIENT_JITTER_S) byJitter.push([...byDefault, ...aicPreds]);
+  else byJitter.push(await predict([...ix, ...aic], { clientJitterS: j }));
+}
 await pool.destroy();
 
 const ttftApe = (p: RowPrediction): number | null =>
@@ -89,4 +99,26 @@ pooled.sort((a, b) => a - b);
 inSample.sort((a, b) => a - b);
 console.log(
   `\nfully given rows (${pooled.length}): TTFT median APE held out by model ${pct(quantile(pooled, 0.5)!)} (p90 ${pct(quantile(pooled, 0.9)!)}); with the shipped choice ${pct(quantile(inSample, 0.5)!)} (p90 ${pct(quantile(inSample, 0.9)!)})`,
+);
+
+// 2. The client jitter, per held-out model over all fully given rows (InferenceX rows then aiconfigurator rows).
+const all = [...ix, ...aic];
+const jitterPooled: number[] = [];
+console.log('\nclient jitter: held-out model                          rows  chosen on the others  held-out TTFT APE');
+for (const model of [...new Set(all.map((r) => r.modelPath))].sort()) {
+  const train = all.flatMap((r, i) => (r.modelPath !== model ? [i] : []));
+  const test = all.flatMap((r, i) => (r.modelPath === model ? [i] : []));
+  let best = 0;
+  for (let k = 1; k < JITTER_CHOICES_S.length; k++) if (median(train, byJitter[k]!) < median(train, byJitter[best]!)) best = k;
+  for (const i of test) {
+    const a = ttftApe(byJitter[best]![i]!);
+    if (a !== null) jitterPooled.push(a);
+  }
+  console.log(`              ${model.padEnd(42)} ${String(test.length).padStart(5)}  ${`${JITTER_CHOICES_S[best]! * 1e3} ms`.padEnd(20)}  ${pct(median(test, byJitter[best]!))}`);
+}
+jitterPooled.sort((a, b) => a - b);
+const everyRow = all.map((_, i) => i);
+console.log(`\nall fully given rows, TTFT median APE by jitter: ${JITTER_CHOICES_S.map((j, k) => `${j * 1e3} ms ${pct(median(everyRow, byJitter[k]!))}`).join(', ')}`);
+console.log(
+  `\nfully given rows (${jitterPooled.length}): TTFT median APE with the jitter held out by model ${pct(quantile(jitterPooled, 0.5)!)} (p90 ${pct(quantile(jitterPooled, 0.9)!)}); shipped ${CLIENT_JITTER_S * 1e3} ms: ${pct(quantile(inSample, 0.5)!)}`,
 );

@@ -21,11 +21,17 @@ const catalogs = new Map<string, Catalog>();
 export function evaluateScenario(scenario: Scenario): Evaluation {
   try {
     const catalog = catalogFor(scenario);
-    let model = models.get(scenario.model);
-    if (!model) {
-      model = loadModel(scenario.model, 'model');
-      models.set(scenario.model, model);
-    }
+    const modelOf = (id: string, where: string): ModelArch => {
+      let m = models.get(id);
+      if (!m) {
+        m = loadModel(id, where);
+        models.set(id, m);
+      }
+      return m;
+    };
+    const model = modelOf(scenario.model, 'model');
+    const draft = scenario.topology.spec?.draft;
+    const draftModel = draft?.kind === 'model' ? modelOf(draft.model, 'topology.spec.draft.model') : undefined;
     const name = scenario.workload.trace;
     let trace: Trace | null = null;
     if (name !== undefined) {
@@ -35,7 +41,7 @@ export function evaluateScenario(scenario: Scenario): Evaluation {
         traces.set(name, trace);
       }
     }
-    const r = runScenario(scenario, { catalog, model, trace, memoryPlan, makeStepCost });
+    const r = runScenario(scenario, { catalog, model, trace, memoryPlan, makeStepCost, ...(draftModel ? { draftModel } : {}) });
     return { ok: true, chips: r.chips, metrics: r.metrics, scenario: r.scenario, warnings: r.warnings, ...(r.afd ? { afd: r.afd } : {}) };
   } catch (e) {
     if (isUsageError(e)) return { ok: false, error: e.message };

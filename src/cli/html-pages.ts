@@ -70,6 +70,20 @@ export interface ReportInput {
   readonly version: string;
 }
 
+/** The latency CDF as numbers (what the chart plots): one row per quantile the simulator reports. */
+function cdfTable(m: RunResult['metrics']): string {
+  const cdf = (m as Partial<RunResult['metrics']>).cdf;
+  if (!cdf || cdf.ttftS.length === 0) return '';
+  const at = (pairs: readonly (readonly [number, number])[], q: number): string => {
+    const p = pairs.find(([x]) => x === q);
+    return p ? n(p[1] * 1e3) : '—';
+  };
+  const rows = cdf.ttftS
+    .map(([q]) => `<tr><td class="n">${(q * 100).toPrecision(3).replace(/\.?0+$/, '')} %</td><td class="n">${at(cdf.ttftS, q)}</td><td class="n">${at(cdf.tpotS, q)}</td><td class="n">${at(cdf.itlS, q)}</td><td class="n">${at(cdf.e2eS, q)}</td></tr>`)
+    .join('');
+  return `<details><summary>Latency CDF as numbers (ms at each quantile)</summary><table><tr><th>quantile</th><th>TTFT</th><th>TPOT</th><th>ITL</th><th>E2E</th></tr>${rows}</table></details>`;
+}
+
 export function reportHtml(r: ReportInput): string {
   const m = r.result.metrics;
   const s = r.result.scenario;
@@ -102,7 +116,8 @@ ${m.finished}/${m.requests} requests finished${m.rejected > 0 ? `, ${m.rejected}
 ${r.result.warnings.map((w) => `<p class="warn">warning: ${esc(w)}</p>`).join('')}
 <h2>Latency (ms)</h2>
 <table><tr><th></th><th>mean</th><th>p50</th><th>p90</th><th>p99</th></tr>${lat('TTFT', m.ttftMs)}${lat('TPOT', m.tpotMs)}${lat('ITL', m.itlMs)}${lat('E2E', m.e2eMs)}</table>
-<div class="chart"><canvas id="cdf-canvas"></canvas></div>
+<div class="chart" id="cdf"><canvas id="cdf-canvas"></canvas></div>
+${cdfTable(m)}
 <h2>Throughput and cost</h2>
 <table>${kv('output tokens/s', n(m.outputTokensPerS))}${kv('total tokens/s', n(m.totalTokensPerS))}${kv('tokens/s per user', n(m.tokensPerSPerUser))}${kv('tokens/s per chip', n(m.tokensPerSPerChip))}${kv('$ per hour', n(m.usdPerHour))}${kv('$ per million output tokens', n(m.usdPerMTok))}${kv('joules per output token', n(m.joulesPerToken))}${kv('output tokens/s per MW', n(m.tokensPerSPerMW))}${kv(`SLO attainment (TTFT ≤ ${s.slo.ttftMs ?? '∞'} ms, TPOT ≤ ${s.slo.tpotMs ?? '∞'} ms)`, `${(m.sloAttainment * 100).toFixed(1)}%`)}${kv('goodput (requests/s meeting SLO)', n(m.goodputRequestsPerS))}</table>
 <h2>Pools</h2>

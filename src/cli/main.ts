@@ -6,7 +6,7 @@ import { listCommand, showCommand } from './catalog-commands.js';
 import { compareCommand, type CompareFlags } from './compare-command.js';
 import { registerPlanningCommands } from './planning-commands.js';
 import { scenarioFromArgs, type ScenarioFlags } from './scenario-input.js';
-import { runAsyncCommand, serveCommand, type ServeFlags } from './serve-command.js';
+import { LIMIT_DEFAULTS, runAsyncCommand, serveCommand, type ServeFlags } from './serve-command.js';
 import { benchEngine, benchTable, type BenchFlags } from './bench-engine-command.js';
 import { calibrate, calibrationTable, type CalibrateFlags } from './calibrate-command.js';
 import { resultJson, resultTable, runScenarioFromFiles } from './simulate-command.js';
@@ -108,6 +108,11 @@ function buildProgram(): Command {
     .option('--no-threads', 'run every worker in the main thread')
     .option('--no-prefix-caching', 'disable the prefix cache')
     .option('--served-model-name <id>', 'model id in the API (default: the directory name)')
+    .option('--max-queue <n>', 'requests that may wait beyond the batch slots (--max-seqs per pool); more get 429 + Retry-After', LIMIT_DEFAULTS.maxQueue)
+    .option('--request-timeout <s>', 'seconds from arrival to the last token before a request is stopped (0: none)', LIMIT_DEFAULTS.requestTimeout)
+    .option('--max-body-bytes <n>', 'largest request body (413 beyond)', LIMIT_DEFAULTS.maxBodyBytes)
+    .option('--max-prompt-tokens <n>', "longest prompt in tokens (400 beyond; default: the model's context length − 1)")
+    .option('--drain-timeout <s>', 'seconds SIGTERM waits for requests in flight before stopping them', LIMIT_DEFAULTS.drainTimeout)
     .action((opts: ServeFlags) => runAsyncCommand(() => serveCommand(opts)));
 
   registerPlanningCommands(program);

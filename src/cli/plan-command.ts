@@ -4,7 +4,9 @@ import { UsageError } from '../core/errors.js';
 import { Catalog } from '../hardware/catalog.js';
 import { memoryPlan } from '../perf/memory-plan.js';
 import { makeStepCost } from '../perf/step-cost.js';
+import type { ModelArch } from '../models/types.js';
 import { EvalCache } from '../plan/cache.js';
+import { defaultDraftModels, SPEC_DEFAULTS } from '../plan/drafts.js';
 import { generatorKinds } from '../plan/generators/index.js';
 import { planDeployments } from '../plan/search.js';
 import { parseShard } from '../plan/shard.js';
@@ -13,7 +15,7 @@ import { PERCENTILES, type Evaluation, type LatencyTarget, type PlanRequest, typ
 import type { ScenarioInput } from '../scenario/schema.js';
 import { makeEvaluator, parseJobs } from './evaluator.js';
 import { num, table } from './format.js';
-import { loadModel, loadStructuredFile, loadTrace } from './load.js';
+import { builtinModelIds, loadModel, loadStructuredFile, loadTrace } from './load.js';
 import { makeProgress } from './progress.js';
 
 export interface PlanOptions {
@@ -41,6 +43,9 @@ export interface PlanOptions {
   decodeHardware?: string;
   hardwareFile?: string;
   topologies?: string;
+  specAcceptance: string;
+  specMaxK: string;
+  draftModels?: string;
   maxChips?: string;
   maxUsdPerHour?: string;
   maxMw?: string;
@@ -60,6 +65,8 @@ export const PLAN_DEFAULTS = {
   top: '5',
   maxSimsPerShape: '10',
   waveSize: 4,
+  specAcceptance: String(SPEC_DEFAULTS.acceptance),
+  specMaxK: String(SPEC_DEFAULTS.maxK),
 } as const;
 
 const posNum = (where: string, v: string | undefined): number | null => {
@@ -139,7 +146,31 @@ export function planRequestFromOptions(o: PlanOptions): PlanRequest {
     waveSize: PLAN_DEFAULTS.waveSize,
     maxSimulationsPerShape: posInt('--max-sims-per-shape', o.maxSimsPerShape),
     shard: o.shard !== undefined ? parseShard(o.shard) : null,
+    spec: { acceptance: probability('--spec-acceptance', o.specAcceptance), maxK: posInt('--spec-max-k', o.specMaxK), draftModels: list(o.draftModels) },
   };
+}
+
+function probability(where: string, v: string): number {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0 && n < 1)) throw new UsageError(where, v, 'a per-token acceptance α with 0 < α < 1');
+  return n;
+}
+
+/** The draft models the `spec` generator may use: those named, or the default rule over the shipped configs. */
+export function draftModelsFor(req: PlanRequest, target: ModelArch): ModelArch[] {
+  const kinds = req.topologies.length > 0 ? req.topologies : generatorKinds();
+  if (!kinds.includes('spec')) return [];
+  const named = req.spec?.draftModels ?? [];
+  if (named.length > 0) return named.map((id) => loadModel(id, '--draft-models'));
+  const shipped: ModelArch[] = [];
+  for (const id of builtinModelIds()) {
+    try {
+      shipped.push(loadModel(id, 'model'));
+    } catch {
+      // A shipped config the parser does not support cannot be a draft either.
+    }
+  }
+  return defaultDraftModels(target, shipped);
 }
 
 export async function planCommand(o: PlanOptions): Promise<void> {
@@ -147,6 +178,7 @@ export async function planCommand(o: PlanOptions): Promise<void> {
   let catalog = Catalog.builtin();
   if (req.base.hardware !== undefined && typeof req.base.hardware !== 'string') catalog = catalog.withOverrides(req.base.hardware, o.hardwareFile ?? 'hardware');
   const model = loadModel(req.base.model, '--model');
+  const draftModels = draftModelsFor(req, model);
   const trace = o.trace !== undefined ? loadTrace(o.trace) : null;
   const jobs = parseJobs(o.jobs);
   const cache = o.cache !== undefined ? readCache(o.cache) : new EvalCache();
@@ -161,6 +193,7 @@ export async function planCommand(o: PlanOptions): Promise<void> {
       trace,
       memoryPlan,
       makeStepCost,
+      draftModels,
       evaluate: evaluator.evaluate,
       onProgress: (p) => progress.update(p.shapesDone, p.shapesTotal, `${p.simulations} simulations`),
     }, cache);
@@ -239,6 +272,7 @@ export function planTable(r: PlanResult, req?: PlanRequest): string {
       out.push(`#${b.rank} ${b.label}`);
       for (const c of b.bounds) out.push(`   ${describeCheck(c)}`);
       for (const w of b.whyNotSmaller) out.push(`   why not smaller — ${w}`);
+      for (const n of b.notes ?? []) out.push(`   chosen — ${n}`);
     }
   }
   if (r.skipped.length > 0) {
@@ -265,6 +299,7 @@ function describeRequest(req: PlanRequest): string {
     `SLO ${slo.join(', ')}`,
     `hardware ${hw}`,
     `topologies ${req.topologies.length > 0 ? req.topologies.join(',') : generatorKinds().join(',')}`,
+    req.spec ? `spec: α ${req.spec.acceptance} (assumed), k ≤ ${req.spec.maxK}, drafts ${req.spec.draftModels.length > 0 ? req.spec.draftModels.join(',') : 'default rule'}` : '',
   ]
     .filter((x) => x !== '')
     .join(' · ');

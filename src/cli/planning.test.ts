@@ -67,6 +67,9 @@ test('plan: bad input exits 2 with one readable line', () => {
     [['plan', '--model', 'nope/nope', '--rate', '1', '--ttft-p99-ms', '100', '--hardware', 'h100'], /list models/],
     [['plan', '--model', 'meta-llama/Llama-3.1-8B-Instruct', '--rate', '1', '--ttft-p99-ms', '100', '--hardware', 'h999'], /h999/],
     [['plan', '--model', 'meta-llama/Llama-3.1-8B-Instruct', '--rate', '1', '--ttft-p99-ms', '100', '--hardware', 'h100', '--shard', '2/2'], /--shard/],
+    [['plan', '--model', 'meta-llama/Llama-3.1-8B-Instruct', '--rate', '1', '--ttft-p99-ms', '100', '--hardware', 'h100', '--spec-acceptance', '1.5'], /--spec-acceptance: got "1.5".*0 < α < 1/],
+    // A draft must speak the target's vocabulary (Qwen3's 151,936 tokens are not Llama 3's 128,256).
+    [['plan', '--model', 'meta-llama/Llama-3.1-8B-Instruct', '--rate', '1', '--ttft-p99-ms', '100', '--hardware', 'h100', '--draft-models', 'Qwen/Qwen3-0.6B'], /--draft-models.*vocabulary/],
   ] as const) {
     const r = run([...args]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

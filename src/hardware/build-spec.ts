@@ -17,7 +17,8 @@ export type FigureSlot =
   | 'scaleOut.bandwidth'
   | 'scaleOut.latency'
   | 'power'
-  | 'price';
+  | 'price'
+  | 'dataflow.opLatency';
 
 /** A value the entry's fields lack but its notes (or another entry) give; `value` in base units. */
 export interface ExtraFigure {
@@ -25,6 +26,8 @@ export interface ExtraFigure {
   readonly note: string;
   /** Cite the sources of this other accelerators.json entry instead of the device's own. */
   readonly sourceEntry?: string;
+  /** Cite these URLs (pages the entry does not list) instead of the device's own sources. */
+  readonly source?: string;
 }
 
 export interface DeviceSpec {
@@ -350,9 +353,25 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
     notes: {
       'flops.bf16': 'The FP16 figure (188 TFLOPS), taken as the 16-bit rate.',
       power: '~300 W per awesomeagents, unverified.',
-      'scaleUp.bandwidth': 'Chip-to-chip link bandwidth not found (GroqRack: up to 576 chips per system, per neuraplus, no URL).',
     },
-    extra: { 'flops.int8': { value: 750e12, note: 'INT8 750 TOPS, from the entry\'s notes.' } },
+    extra: {
+      'flops.int8': { value: 750e12, note: 'INT8 750 TOPS, from the entry\'s notes.' },
+      'scaleUp.bandwidth': {
+        value: 240e9,
+        source: 'https://www.linleygroup.com/newsletters/newsletter_detail.php?num=6233',
+        note: 'Linley Group (Nov 2020): 16 chip-to-chip links per TSP, each 4 lanes of 30 Gb/s (28 Gb/s when cabled), 480 GB/s in all = 240 GB/s per direction.',
+      },
+      'scaleUp.latency': {
+        value: 3e-6,
+        source: 'https://wow.groq.com/isca-2022-paper/',
+        note: 'Upper bound: Groq\'s ISCA 2022 paper (abstract): the global memory of up to 10,440 TSPs is "accessible in less than 3 microseconds of end-to-end system latency" — the worst multi-hop path of the largest system, taken for every hop (a one-hop latency is not published).',
+      },
+      'dataflow.opLatency': {
+        value: 320 / 900e6,
+        source: 'https://techpowerup.com/news-tags/Processor?page=3; https://wow.groq.com/groq-isca-paper-2020/',
+        note: 'Derived: a dependent matrix operation fills the 320-deep MXM (320×320 fused dot-product array, TechPowerUp) at the 900 MHz nominal clock (ISCA 2020 paper abstract): 320 cycles / 900 MHz = 0.36 µs. Vector-unit steps between matmuls are shorter and not counted.',
+      },
+    },
   },
   {
     id: 'groq3-lpu',
@@ -365,6 +384,11 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
         note: 'Derived: the LPX rack\'s 640 TB/s scale-up over 256 LPUs = 2.5 TB/s per LPU (the entry: "derived, not stated"), read as a bidirectional total like NVIDIA\'s NVLink rack figures and halved.',
       },
       'scaleUp.domainChips': { value: 256, note: 'An LPX rack: 256 LPUs on one scale-up fabric.' },
+      'dataflow.opLatency': {
+        value: 320 / 900e6,
+        source: 'https://techpowerup.com/news-tags/Processor?page=3; https://wow.groq.com/groq-isca-paper-2020/',
+        note: 'Assumed: the LPU v1 figure (320-deep MXM at 900 MHz = 0.36 µs); Groq 3\'s array size and clock are not published.',
+      },
     },
   },
   {
@@ -383,6 +407,11 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
         note: 'Derived: 256 LPUs x 150 TB/s each (groq3-lpu entry); the rack entry gives none.',
         sourceEntry: 'NVIDIA Groq 3 LPU (LP30)',
       },
+      'dataflow.opLatency': {
+        value: 320 / 900e6,
+        source: 'https://techpowerup.com/news-tags/Processor?page=3; https://wow.groq.com/groq-isca-paper-2020/',
+        note: 'Assumed: the LPU v1 figure (320-deep MXM at 900 MHz = 0.36 µs); Groq 3\'s array size and clock are not published.',
+      },
     },
     deviceNote: 'RACK-LEVEL device: one "chip" of it is a whole LPX rack of 256 LPUs; use groq3-lpu for per-chip planning.',
   },
@@ -398,6 +427,13 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
       'scaleUp.bandwidth': 'The 214 Pb/s fabric is on-wafer; CS-3 to CS-3 bandwidth is not in the sources.',
       power: 'CS-3 system power, ~23 kW (awesomeagents, spheron); HN commenters say 15-23 kW.',
       price: 'The "$41.96/h CS-3 rental" claim was NOT found in any stored source; purchase ~$2-3M (secondary, unverified).',
+    },
+    extra: {
+      'dataflow.opLatency': {
+        value: (2 * Math.sqrt(900_000 / 20)) / 1e9,
+        source: 'https://www.tomshardware.com/tech-industry/artificial-intelligence/cerebras-launches-900000-core-125-petaflops-wafer-scale-processor-for-ai-theoretically-equivalent-to-about-62-nvidia-h100-gpus; https://www.emergentmind.com/topics/cerebras-wafer-scale-engine-wse',
+        note: 'Assumed (Cerebras publishes no operator latency or WSE-3 clock): a dependent matmul broadcasts its input across the layer\'s region of the 2D PE mesh and reduces the partial sums back, ~2 × √(900,000 PEs / 20 layers per wafer) ≈ 424 neighbour hops at one hop per cycle and an assumed 1 GHz clock = 0.42 µs (a 70B model on 4 wafers holds 20 layers per wafer).',
+      },
     },
   },
   {

@@ -157,6 +157,7 @@ class Ctx {
       if (!other) throw new Error(`${this.spec.id} ${slot}: no accelerators.json entry ${x.sourceEntry}`);
       source = other.sources.join('; ');
     }
+    if (x.source !== undefined) source = x.source;
     return figure(x.value, source, x.note, this.note(slot));
   }
 
@@ -199,7 +200,15 @@ function buildDevice(c: Ctx): Device {
     powerW: power(c),
     priceUsdPerHour: price(c),
     weightsInSramOnly: spec.weightsInSramOnly,
-    sources: [...entry.sources, ...(c.sys ? [c.sys.cite] : [])],
+    ...(c.extra('dataflow.opLatency') ? { dataflowOpLatencyS: c.extra('dataflow.opLatency')! } : {}),
+    sources: [
+      ...new Set([
+        ...entry.sources,
+        ...(c.sys ? [c.sys.cite] : []),
+        // Pages the spec cites for figures the entry lacks (chip-to-chip links, dataflow latency).
+        ...Object.values(spec.extra ?? {}).flatMap((x) => (x?.source !== undefined ? x.source.split('; ') : [])),
+      ]),
+    ],
     ...(notes ? { notes } : {}),
   };
 }

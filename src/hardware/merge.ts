@@ -28,6 +28,7 @@ export function mergeDevice(device: Device, input: DeviceInput, where: string): 
     };
   }
   const notes = input.notes ?? device.notes;
+  const opLatency = input.dataflowOpLatencyS !== undefined ? toFigure(input.dataflowOpLatencyS, where) : device.dataflowOpLatencyS;
   return {
     id: device.id,
     name: input.name ?? device.name,
@@ -48,6 +49,7 @@ export function mergeDevice(device: Device, input: DeviceInput, where: string): 
     powerW: fig(device.powerW, input.powerW),
     priceUsdPerHour: fig(device.priceUsdPerHour, input.priceUsdPerHour),
     weightsInSramOnly: input.weightsInSramOnly ?? device.weightsInSramOnly,
+    ...(opLatency !== undefined ? { dataflowOpLatencyS: opLatency } : {}),
     sources: union(device.sources, [...(input.sources ?? []), where]),
     ...(notes !== undefined ? { notes } : {}),
   };

@@ -69,6 +69,7 @@ export const deviceInputSchema = obj(
     powerW: figureInput('≥ 0 in watts per chip', '700').optional(),
     priceUsdPerHour: figureInput('≥ 0 in USD per chip-hour', '2.69').optional(),
     weightsInSramOnly: z.boolean({ error: 'true or false' }).optional(),
+    dataflowOpLatencyS: seconds(),
     sources: z.array(z.string(), { error: 'a list of strings' }).optional(),
     notes: z.string({ error: 'a string' }).optional(),
   },

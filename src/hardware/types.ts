@@ -50,6 +50,12 @@ export interface Device {
   readonly priceUsdPerHour: Figure;
   /** SRAM-centric chip: weights (and KV) must sit in on-chip SRAM, spilling only to `dram` if it has one. */
   readonly weightsInSramOnly: boolean;
+  /**
+   * Compiler-scheduled dataflow chips (Groq, Cerebras): the fill latency one dependent operator adds — the
+   * time a vector takes to cross the matrix array or the layer's region of the mesh. Replaces a GPU's kernel
+   * launch and per-kernel floor in the SRAM pipeline model (perf/dataflow-cost.ts). Absent on other chips.
+   */
+  readonly dataflowOpLatencyS?: Figure;
   readonly sources: readonly string[];
   readonly notes?: string;
 }

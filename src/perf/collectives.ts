@@ -87,7 +87,8 @@ export function commTimeS(dc: DeviceCalibration, kind: CollectiveKind, bytes: nu
   if (kind !== 'send' && chips <= 1) return 0;
   const link = linkOf(dc.device, kind === 'send' ? 2 : chips);
   const g = commGrid(dc, kind);
-  if (!g) return collectiveTimeS(kind, bytes, chips, link);
+  // Without tables: the calibration set's alpha–beta fit (the built-in one for GPUs; one exchange on dataflow chips).
+  if (!g) return collectiveTimeS(kind, bytes, chips, link, kind === 'send' ? undefined : dc.generic.collective[kind]);
   const gpus = g.logAxes[0]!;
   const bytesAxis = g.logAxes[1]!;
   const maxBytes = 2 ** (bytesAxis[bytesAxis.length - 1] ?? 0);

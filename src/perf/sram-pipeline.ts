@@ -1,6 +1,5 @@
 import type { Device, Figure, MemoryTier } from '../hardware/types.js';
-import { BUILTIN_CALIBRATION } from './calibration.js';
-import type { BackendOverhead, CalibrationSet } from './calibration-types.js';
+import { dataflowCalibration, dataflowTiming } from './dataflow-cost.js';
 import { DEFAULT_LINK_BANDWIDTH_BYTES_PER_S, DEFAULT_SCALE_UP_LATENCY_S, type LinkLike } from './collectives.js';
 import { replicaKv, replicaQuant, replicaWeights } from './replica.js';
 import { ACT_BYTES } from './roofline.js';
@@ -17,24 +16,15 @@ import type { MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '
  *   usable SRAM spill to the chip's DRAM tier when it has one (SambaNova-style), read at its own bandwidth.
  * - KV cache: in the SRAM left after the weights, then off-chip tiers (HBM, DRAM); sharded by KV head and by
  *   sequence over the chips of each layer, so never copied.
- * - Execution is compiled and statically scheduled: no per-step host overhead, no kernel launches, no
- *   elementwise kernel floors (they are fused into the schedule). Each operator keeps the transfer curve's
- *   fixed latency t0 (fitted on GPUs, docs/perf.md): the only measured figure we hold for the fill and drain
- *   of one dependent operator; no SRAM vendor publishes one.
+ * - Execution is compiled and statically scheduled (perf/dataflow-cost.ts): no per-step host overhead, no
+ *   kernel launches and no GPU per-kernel floors. Each operator costs its fill latency (the device's
+ *   `dataflowOpLatencyS`: array depth / clock) plus the max of compute and the SRAM stream; the chips of a
+ *   stage all-reduce in one exchange over their chip-to-chip links.
  * - Throughput comes from micro-batches in flight: a decode step of B sequences is split into
  *   m = min(B, pp) micro-batches that follow each other through the stages, so each sequence advances one
  *   token every pp stage-times (the pipeline stays full across steps). A step carrying prefill pays the fill
  *   and drain: (pp + m − 1) stage-times.
  */
-
-/** Overheads of a compiled, statically scheduled chip: none beyond the operators themselves. */
-const DETERMINISTIC: BackendOverhead = { stepS: 0, prefillStepS: 0, elementwiseKernelsPerLayer: 0, kernelFloorS: 0 };
-
-/** The built-in calibration with the deterministic overhead profile for every backend. */
-export const DETERMINISTIC_CALIBRATION: CalibrationSet = {
-  ...BUILTIN_CALIBRATION,
-  overhead: { trtllm: DETERMINISTIC, vllm: DETERMINISTIC, sglang: DETERMINISTIC, generic: DETERMINISTIC },
-};
 
 export function isSramPipelined(device: Device): boolean {
   return device.weightsInSramOnly;
@@ -308,6 +298,9 @@ export interface SramStageModel {
   /** One chip-to-chip hop of a micro-batch of `tokens` tokens. */
   readonly hopS: (tokens: number) => number;
   readonly hopAssumed: boolean;
+  /** Fill latency per dependent operator (device `dataflowOpLatencyS`, or the default when `opLatencyAssumed`). */
+  readonly opLatencyS: number;
+  readonly opLatencyAssumed: boolean;
 }
 
 /** The pieces of an SRAM pipeline's cost, for the step model below and for AFD's FFN side. */
@@ -316,7 +309,8 @@ export function sramStageModel(ctx: PerfContext, opts: { reserveFraction?: numbe
   const { tp } = ctx.par;
   // Every stage runs with tp chips; the whole model on one such group, then divided among the pp stages.
   const stageCtx: PerfContext = { ...ctx, device: stageDevice(ctx.device, layout), par: { ...ctx.par, pp: 1, dp: 1 } };
-  const all = makeStepCost(stageCtx, DETERMINISTIC_CALIBRATION);
+  const timing = dataflowTiming(ctx.device);
+  const all = makeStepCost(stageCtx, dataflowCalibration(timing.opLatencyS));
   const link = sramHopLink(ctx.device);
   const hidden = ctx.model.hiddenSize;
   return {
@@ -324,6 +318,8 @@ export function sramStageModel(ctx: PerfContext, opts: { reserveFraction?: numbe
     allLayersS: all,
     hopS: (tokens) => (tokens > 0 ? link.latencyS + (tokens * hidden * ACT_BYTES) / (link.bandwidthBytesPerS * tp) : 0),
     hopAssumed: link.assumed,
+    opLatencyS: timing.opLatencyS,
+    opLatencyAssumed: timing.assumed,
   };
 }
 

@@ -31,3 +31,4 @@ export { parseShard, checkShardSet, mergePlans, mergeFrontiers } from './shard.j
 export { GENERATORS, generatorKinds } from './generators/index.js';
 export { checkBounds, describeCheck } from './slo.js';
 export { workloadStats, type WorkloadStats } from './workload-stats.js';
+export { defaultDraftModels, SPEC_DEFAULTS } from './drafts.js';

@@ -283,6 +283,7 @@ async function searchShape(shape: Shape, env: SearchEnv): Promise<ShapeRun> {
       warnings: ev.warnings,
       bounds: pass.checks,
       whyNotSmaller: whyNotSmaller(shape, pass, trials),
+      notes: shape.notes ?? [],
     },
   };
 }
@@ -290,7 +291,7 @@ async function searchShape(shape: Shape, env: SearchEnv): Promise<ShapeRun> {
 function whyNotSmaller(shape: Shape, pass: Trial, trials: readonly Trial[]): string[] {
   return shape.slots.map((slot, s) => {
     const fewer = pass.counts[s]! - 1;
-    const role = `${slot.role} pool`;
+    const role = slot.displayName ?? `${slot.role} pool`;
     if (fewer < slot.minUnits) {
       return fewer < 1 ? `${role}: already at 1 replica` : `${role}: ${fewer} replica(s) ruled out by the bound — ${slot.minUnitsReason}`;
     }

@@ -14,6 +14,8 @@ import type { WorkloadStats } from './workload-stats.js';
 /** One pool of a shape whose replica count the search chooses. */
 export interface Slot {
   readonly role: Role;
+  /** How the pool is named in "why not smaller" (default `${role} pool`): e.g. an AFD unit. */
+  readonly displayName?: string;
   readonly deviceId: string;
   readonly chipsPerUnit: number;
   readonly usdPerHourPerUnit: number;
@@ -35,6 +37,8 @@ export interface Shape {
   readonly label: (counts: readonly number[]) => string;
   /** Which slots to grow when these checks fail (empty: more replicas would not help). */
   readonly blame: (failed: readonly BoundCheck['kind'][]) => number[];
+  /** What the generator chose analytically and why (AFD ratio and micro-batches, draft length k), for the output. */
+  readonly notes?: readonly string[];
 }
 
 /** A shape the bounds rule out before any simulation. */
@@ -46,7 +50,7 @@ export interface InfeasibleShape {
 
 export interface GeneratorContext {
   readonly request: PlanRequest;
-  readonly deps: Pick<PlanDeps, 'catalog' | 'model' | 'memoryPlan' | 'makeStepCost'>;
+  readonly deps: Pick<PlanDeps, 'catalog' | 'model' | 'memoryPlan' | 'makeStepCost' | 'draftModels'>;
   readonly stats: WorkloadStats;
   readonly precision: Precision;
   readonly backend: Backend;

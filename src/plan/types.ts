@@ -54,6 +54,18 @@ export interface PlanRequest {
   readonly maxSimulationsPerShape: number;
   /** Run only shapes whose index in the sorted list ≡ index (mod count). */
   readonly shard: Shard | null;
+  /**
+   * Speculative decoding (the `spec` generator): the per-token acceptance α the drafts are assumed to reach, the
+   * largest draft length k tried, and the draft models by id (empty: the default rule, see drafts.ts). Absent: the
+   * defaults of SPEC_DEFAULTS.
+   */
+  readonly spec?: SpecSearch;
+}
+
+export interface SpecSearch {
+  readonly acceptance: number;
+  readonly maxK: number;
+  readonly draftModels: readonly string[];
 }
 
 export interface Shard {
@@ -70,6 +82,8 @@ export interface PlanDeps {
   readonly trace: Trace | null;
   readonly memoryPlan: (ctx: PerfContext, opts: { reserveFraction: number }) => MemoryPlan;
   readonly makeStepCost: (ctx: PerfContext) => (shape: StepShape) => StepTime;
+  /** Draft models the `spec` generator may use, already loaded (the CLI reads files, the browser its bundle). */
+  readonly draftModels?: readonly ModelArch[];
   /** Simulate one scenario. The CLI spreads calls over worker threads; the browser runs them in its worker. */
   readonly evaluate: (scenario: Scenario) => Promise<Evaluation>;
   readonly onProgress?: (p: PlanProgress) => void;
@@ -123,6 +137,8 @@ export interface PlanChoice {
   readonly bounds: readonly BoundCheck[];
   /** Why not smaller: what happened (or what the bound says) with one replica fewer in each pool. */
   readonly whyNotSmaller: readonly string[];
+  /** What the generator chose analytically and why (AFD ratio and micro-batches, speculative k). */
+  readonly notes: readonly string[];
 }
 
 export interface SkippedItem {

@@ -29,6 +29,8 @@ export interface PrefixCacheStats {
   numHitTokens: number;
 }
 
+import { BlockHashTable } from './block-hash-table.js';
+
 const NONE = -1;
 const EMPTY: readonly number[] = [];
 
@@ -43,7 +45,7 @@ export class KvBlockManager {
   private readonly hasHash: Uint8Array;
   /** [numKvBlocks] the block's hash, meaningful only where hasHash is 1. */
   private readonly blockHash: Float64Array;
-  private readonly hashToBlock = new Map<number, number>();
+  private readonly hashToBlock = new BlockHashTable();
 
   /** [numKvBlocks] stack of free (never-cached or evicted) block ids; the top is freeStack[numFree - 1]. */
   private readonly freeStack: Int32Array;
@@ -90,6 +92,16 @@ export class KvBlockManager {
     return this.numFree + this.numEvictable;
   }
 
+  /** Blocks on the free list only: an allocation up to this many evicts no cached block. */
+  numStrictlyFreeBlocks(): number {
+    return this.numFree;
+  }
+
+  /** Blocks in the request's table (0 if it has none). */
+  numBlocksOf(reqId: number): number {
+    return this.reqToBlocks.get(reqId)?.length ?? 0;
+  }
+
   /** Blocks referenced by at least one block table. */
   numUsedBlocks(): number {
     return this.numKvBlocks - this.numFree - this.numEvictable;
@@ -133,7 +145,7 @@ export class KvBlockManager {
     let numHitEvictable = 0;
     for (let i = 0; i < numHitBlocks; i++) {
       const id = this.hashToBlock.get(hit!.blockHashes[i]!);
-      if (id === undefined)
+      if (id < 0)
         throw new Error(`KvBlockManager.allocateSlots: request ${reqId}: block hash ${i} is not cached; ask cachedPrefixBlocks first.`);
       if (this.refCount[id] === 0) numHitEvictable++;
     }
@@ -145,7 +157,7 @@ export class KvBlockManager {
       this.reqToNumCachedBlocks.set(reqId, numHitBlocks);
     }
     for (let i = 0; i < numHitBlocks; i++) {
-      const id = this.hashToBlock.get(hit!.blockHashes[i]!)!;
+      const id = this.hashToBlock.get(hit!.blockHashes[i]!);
       if (this.refCount[id] === 0) this.lruRemove(id);
       this.refCount[id]!++;
       blocks.push(id);
@@ -178,10 +190,9 @@ export class KvBlockManager {
       const id = blocks[i]!;
       // Two requests may compute the same prefix at once (neither hit); the first registered keeps the hash and
       // the other's copy stays unhashed, so the map stays hash → one block.
-      if (this.hasHash[id] === 1 || this.hashToBlock.has(h)) continue;
+      if (this.hasHash[id] === 1 || !this.hashToBlock.setIfAbsent(h, id)) continue;
       this.hasHash[id] = 1;
       this.blockHash[id] = h;
-      this.hashToBlock.set(h, id);
     }
     this.reqToNumCachedBlocks.set(reqId, numFull);
   }

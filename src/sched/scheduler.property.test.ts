@@ -398,3 +398,108 @@ test('deterministic: the same inputs give the same step sequence', () => {
     { numRuns: 200, seed: 42 },
   );
 });
+
+// ---- Decode fast-forward (decodeRunSteps / advanceDecode): the bulk path must be the same run, in fewer calls.
+
+interface BulkLog {
+  /** [step at which it finished, id, outputs] in finish order. */
+  readonly finishes: [number, number, number][];
+  /** At the start of each step the driver visits: used blocks, running, waiting, preemptions, hit tokens. */
+  readonly states: Map<number, string>;
+  readonly numBulkSteps: number;
+}
+
+/**
+ * Drive arrivals (no stops or aborts: a fast-forwarding caller only uses the bulk path when no stop token can
+ * come) either step by step, or with `advanceDecode(k)` wherever `decodeRunSteps` allows, k picked from `picks`
+ * (the fraction picks[i]/1000 of the bound, at least 1), never across an arrival.
+ */
+function driveBulk(sc: Scenario, picks: readonly number[] | null, evictCached = false): BulkLog {
+  const s = new Scheduler(sc.cfg);
+  const arrivals = new Map<number, number[]>();
+  sc.reqs.forEach((r, id) => arrivals.set(r.arriveAtStep, [...(arrivals.get(r.arriveAtStep) ?? []), id]));
+  const arrivalSteps = [...arrivals.keys()].sort((a, b) => a - b);
+  const lastArrival = arrivalSteps[arrivalSteps.length - 1]!;
+  const finishes: [number, number, number][] = [];
+  const states = new Map<number, string>();
+  const outputs = new Map<number, number>();
+  let numBulkSteps = 0;
+  let pick = 0;
+  const finishedIds: number[] = [];
+  for (let stepNo = 0; stepNo <= lastArrival || s.hasWork(); ) {
+    assert.ok(stepNo < 100_000, 'livelock');
+    for (const id of arrivals.get(stepNo) ?? []) {
+      const req = newRequestOf(id, sc.reqs[id]!, sc.cfg);
+      if (s.add(req).ok) outputs.set(id, req.initialOutputTokens!);
+    }
+    states.set(stepNo, JSON.stringify([s.numUsedBlocks, s.numRunning, s.numWaiting, s.numPreemptions, s.prefixCacheStats.numHitTokens]));
+    if (!s.hasWork()) {
+      stepNo++;
+      continue;
+    }
+    const nextArrival = arrivalSteps.find((a) => a > stepNo) ?? Infinity;
+    const bound = picks === null ? 0 : s.decodeRunSteps(nextArrival - stepNo, evictCached);
+    if (bound >= 1) {
+      const k = Math.max(1, Math.floor((bound * picks![pick++ % picks!.length]!) / 1000));
+      const running: number[] = [];
+      running.length = s.runningIdsInto(running);
+      s.advanceDecode(k, finishedIds);
+      for (const id of running) outputs.set(id, outputs.get(id)! + k);
+      for (const id of finishedIds) finishes.push([stepNo + k - 1, id, outputs.get(id)!]);
+      s.kvBlockManager.assertInvariants();
+      numBulkSteps += k;
+      stepNo += k;
+      continue;
+    }
+    const step = s.schedule();
+    const out = s.complete(step);
+    for (const id of out.sampledIds) outputs.set(id, outputs.get(id)! + 1);
+    for (const id of out.finishedIds) finishes.push([stepNo, id, outputs.get(id)!]);
+    stepNo++;
+  }
+  assert.equal(s.numUsedBlocks, 0);
+  s.kvBlockManager.assertInvariants();
+  return { finishes, states, numBulkSteps };
+}
+
+test('fast-forward: bulk decode runs give the same finish order, steps, token counts and KV state as step by step', () => {
+  const noStops = scenarioArb.map((sc) => ({ ...sc, reqs: sc.reqs.map((r) => ({ ...r, stopAfter: undefined, abortAtStep: undefined })) }));
+  let bulkSteps = 0;
+  fc.assert(
+    fc.property(noStops, fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 8 }), fc.boolean(), (sc, picks, evict) => {
+      const plain = driveBulk(sc, null);
+      const bulk = driveBulk(sc, picks, evict);
+      assert.deepEqual(bulk.finishes, plain.finishes);
+      // Every step the bulk driver stopped at looks the same as in the step-by-step run.
+      for (const [stepNo, state] of bulk.states) assert.equal(state, plain.states.get(stepNo), `step ${stepNo}`);
+      bulkSteps += bulk.numBulkSteps;
+    }),
+    { numRuns: NUM_RUNS, seed: 777 },
+  );
+  assert.ok(bulkSteps > 1000, `the bulk path ran only ${bulkSteps} steps`);
+});
+
+test('fast-forward: decodeRunSteps is 0 with a step in flight or work waiting, and advanceDecode refuses more', () => {
+  const s = new Scheduler({ maxNumBatchedTokens: 64, maxNumSeqs: 4, blockSizeTokens: 4, numKvBlocks: 8, enableChunkedPrefill: true, enablePrefixCaching: false });
+  s.add({ id: 1, promptTokens: 5, maxOutputTokens: 10 });
+  assert.equal(s.decodeRunSteps(100), 0); // waiting
+  const step = s.schedule();
+  assert.equal(s.decodeRunSteps(100), 0); // in flight
+  s.complete(step);
+  // 9 outputs left, but 8 blocks × 4 = 32 tokens: bound by the finish (9 steps).
+  assert.equal(s.decodeRunSteps(100), 9);
+  assert.equal(s.decodeRunSteps(3), 3);
+  assert.throws(() => s.advanceDecode(10), /decodeRunSteps/);
+  assert.deepEqual(s.advanceDecode(9), [1]);
+  assert.equal(s.numUsedBlocks, 0);
+  // A block bound: two 4-token prompts hold a block each; 3 free blocks cover one more block each up to
+  // 8 tokens (4 steps), the fifth step would need 4 blocks — before either request's 8 outputs left run out.
+  const t = new Scheduler({ maxNumBatchedTokens: 64, maxNumSeqs: 4, blockSizeTokens: 4, numKvBlocks: 5, enableChunkedPrefill: true, enablePrefixCaching: false });
+  t.add({ id: 1, promptTokens: 4, maxOutputTokens: 9 });
+  t.add({ id: 2, promptTokens: 4, maxOutputTokens: 9 });
+  t.complete(t.schedule());
+  assert.equal(t.decodeRunSteps(100), 4);
+  assert.deepEqual(t.advanceDecode(4), []);
+  assert.equal(t.numUsedBlocks, 4);
+  assert.equal(t.decodeRunSteps(100), 0); // the next step needs 2 blocks, 1 is free: a preemption, not a run
+});

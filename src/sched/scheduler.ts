@@ -6,6 +6,7 @@
  * The caller (simulator or engine) alternates `schedule()` → execute the step → `complete(step)`; one step is in
  * flight at a time. Pure: no clock, no I/O, no randomness, so the same calls give the same steps.
  */
+import { RepeatFinder } from './block-hash-table.js';
 import { KvBlockManager, type PrefixCacheStats, type PrefixHit } from './kv-block-manager.js';
 import { RequestQueue } from './request-queue.js';
 import type {
@@ -66,6 +67,7 @@ export class Scheduler {
   private readonly running: RequestState[] = [];
   private inFlight: SchedulerStep | null = null;
   private numPreemptionsTotal = 0;
+  private readonly repeatFinder = new RepeatFinder();
 
   constructor(cfg: SchedulerConfig) {
     for (const key of ['maxNumBatchedTokens', 'maxNumSeqs', 'blockSizeTokens', 'numKvBlocks'] as const) {
@@ -105,7 +107,7 @@ export class Scheduler {
       throw new Error(
         `Scheduler.add: request ${id}: ${blockHashes.length} block hashes; accepted: at most floor(${promptTokens} / ${bs}) = ${Math.floor(promptTokens / bs)}, one per full prompt block (same block size as the scheduler).`,
       );
-    if (blockHashes.length > 1 && new Set(blockHashes).size !== blockHashes.length)
+    if (this.repeatFinder.hasRepeat(blockHashes))
       throw new Error(`Scheduler.add: request ${id}: block hashes repeat; accepted: chained hashes, distinct within a request.`);
 
     const maxSeqTokens = promptTokens + maxOutputTokens - 1;
@@ -260,6 +262,93 @@ export class Scheduler {
     }
     if (finishedIds.length > 0) this.dropFinishedFromRunning();
     return { sampledIds, finishedIds };
+  }
+
+  /**
+   * Decode fast-forward, step 1 of 2: how many of the next steps are certain to be the same pure-decode batch
+   * if nothing is added or aborted meanwhile — at most `maxSteps`, 0 when the replica is not in such a state.
+   * The state: no step in flight, nothing waiting, every running request has all but its last known token
+   * computed and at least one output (so no prefill, no prefix-cache registration), the batch fits the token
+   * budget, no speculative decoding. The bound stops at the step where the first request reaches its max
+   * output (that step is included: it finishes there) and at the last step whose new KV blocks can all be had
+   * without a preemption. With `evictCached` false they must come from the free list: the run evicts no cached
+   * block, so prefix-cache lookups give the same answer all through it (what a prefix-aware router needs when it
+   * asks mid-run); with it true they may also evict cached blocks, as step-by-step allocation would (the same
+   * blocks: nothing is freed during a run, so the LRU order is fixed). See docs/performance.md.
+   */
+  decodeRunSteps(maxSteps: number, evictCached = false): number {
+    if (this.inFlight !== null || this.numWaitingReqs > 0 || this.running.length === 0) return 0;
+    if ((this.config.numSpeculativeTokens ?? 0) > 0 || this.running.length > this.config.maxNumBatchedTokens) return 0;
+    let bound = Math.floor(maxSteps);
+    for (const req of this.running) {
+      if (req.numOutputTokens < 1 || req.numPromptTokens + req.numOutputTokens - req.numComputedTokens !== 1) return 0;
+      const left = req.maxOutputTokens - req.numOutputTokens;
+      if (left < bound) bound = left;
+    }
+    if (bound <= 0) return 0;
+    const free = evictCached ? this.kv.numFreeBlocks() : this.kv.numStrictlyFreeBlocks();
+    if (this.decodeRunNewBlocks(bound) <= free) return bound;
+    // Largest m with newBlocks(m) ≤ free: newBlocks is non-decreasing in m and newBlocks(0) = 0.
+    let lo = 0;
+    let hi = bound;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (this.decodeRunNewBlocks(mid) <= free) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** KV blocks the running requests add over `numSteps` decode steps of a run (see decodeRunSteps). */
+  decodeRunNewBlocks(numSteps: number): number {
+    const bs = this.config.blockSizeTokens;
+    let n = 0;
+    for (const req of this.running) {
+      const need = Math.ceil((req.numComputedTokens + numSteps) / bs) - this.kv.numBlocksOf(req.id);
+      if (need > 0) n += need;
+    }
+    return n;
+  }
+
+  /** Σ over running requests of their attention context in the run's first step (computed + 1). */
+  decodeRunKvTokens(): number {
+    let n = 0;
+    for (const req of this.running) n += req.numComputedTokens + 1;
+    return n;
+  }
+
+  /** Ids of the running requests in scheduling order, written into `out` (reused, no allocation); returns the count. */
+  runningIdsInto(out: number[]): number {
+    const n = this.running.length;
+    for (let i = 0; i < n; i++) out[i] = this.running[i]!.id;
+    return n;
+  }
+
+  /**
+   * Decode fast-forward, step 2 of 2: apply `numSteps` (1 ≤ numSteps ≤ decodeRunSteps(…, true)) decode steps at once —
+   * the same block allocations, computed tokens and outputs as that many schedule()/complete() rounds, and the
+   * same requests finish (at the last step only, in running order). Returns the finished ids.
+   */
+  advanceDecode(numSteps: number, finishedOut: number[] = []): number[] {
+    const bound = this.decodeRunSteps(numSteps, true);
+    if (!Number.isInteger(numSteps) || numSteps < 1 || bound < numSteps)
+      throw new Error(`Scheduler.advanceDecode: ${numSteps} steps; accepted: an integer in 1..decodeRunSteps() (${bound} now).`);
+    finishedOut.length = 0;
+    // Every allocation before any release, as in a step: the last step allocates for all, then completes.
+    for (const req of this.running) {
+      // Cannot fail: decodeRunSteps checked the free and evictable blocks cover every new block.
+      if (!this.kv.allocateSlots(req.id, req.numComputedTokens + numSteps)) throw new Error('Scheduler.advanceDecode: allocation failed (bug)');
+      req.numComputedTokens += numSteps;
+      req.numOutputTokens += numSteps;
+    }
+    for (const req of this.running) {
+      if (req.numOutputTokens >= req.maxOutputTokens) {
+        this.release(req);
+        finishedOut.push(req.id);
+      }
+    }
+    if (finishedOut.length > 0) this.dropFinishedFromRunning();
+    return finishedOut;
   }
 
   /** The client went away: drop the request wherever it is and free its blocks now. False if unknown. */

@@ -3,10 +3,15 @@
  * adapts it to node:http). Routes: POST /v1/completions, POST /v1/chat/completions (SSE streaming or not),
  * GET /v1/models, GET /health, GET /metrics. A client that goes away aborts its request in the scheduler.
  * Every error is an OpenAI-style body: { error: { message, type, param, code } }.
+ *
+ * Robustness (limits.ts): a bounded admission queue (429 + Retry-After), body and prompt limits (413/400),
+ * a per-request timeout, and a drain mode for graceful shutdown. The engine never waits for a client: a
+ * stream's events queue in its ReadableStream and the HTTP layer writes them as the socket accepts them.
  */
 import type { Engine, FinishReason, SubmitRequest } from '../engine/engine.js';
 import type { SamplingParams } from '../engine/sampler.js';
 import { IncrementalDetokenizer, type ChatMessage, type TextCodec } from '../engine/tokenizer.js';
+import { DEFAULT_LIMITS, RETRY_AFTER_S, type ServerLimits } from './limits.js';
 import type { EngineMetrics } from './metrics.js';
 import { ChatRequest, checkWellFormed, CompletionRequest, HttpError, parseBody } from './openai.js';
 import { StopMatcher } from './stop.js';
@@ -31,32 +36,69 @@ export interface AppDeps {
   /** Seed for requests that give none. */
   readonly randomSeed: () => number;
   readonly unixTimeS: () => number;
-  /** Largest request body accepted. */
-  readonly maxBodyBytes?: number;
+  readonly limits?: ServerLimits;
+  /** Requests the engine runs at once (its batch slots over all pools); the admission queue is on top. */
+  readonly numBatchSlots?: number;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+function json(status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
 function errorResponse(e: HttpError): Response {
-  return json(e.status, e.body());
+  return json(e.status, e.body(), e.headers);
 }
 
-export type App = (req: Request) => Promise<Response>;
+/** Why a request ended before the engine finished it. */
+export type EndReason = 'client' | 'timeout' | 'shutdown';
+
+export interface App {
+  (req: Request): Promise<Response>;
+  /** From now on new requests get 503 (graceful shutdown); requests in flight go on. */
+  startDrain(): void;
+  readonly draining: boolean;
+  /** Ends every request in flight; streams end with an error event and [DONE]. */
+  cancelAll(reason: Exclude<EndReason, 'client'>): void;
+  /** Requests between submission and their last event. */
+  readonly numActive: number;
+}
 
 export function createApp(deps: AppDeps): App {
   let seq = 0;
   const m = deps.model;
-  const maxBody = deps.maxBodyBytes ?? 8 * 1024 * 1024;
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const maxBody = limits.maxBodyBytes;
+  const maxLive = (deps.numBatchSlots ?? 0) + limits.maxQueuedRequests;
+  const maxPrompt = limits.maxPromptTokens ?? m.maxContextTokens - 1;
+  let draining = false;
+  /** Ends a request early, by engine request id. */
+  const active = new Map<number, (why: EndReason) => void>();
+
+  /** Admission: cheap, so it runs before the body is read and again right before submission. */
+  function admit(): void {
+    if (draining) throw new HttpError(503, 'The server is shutting down and accepts no new requests.', null, 'server_shutting_down', 'server_error', { 'retry-after': String(RETRY_AFTER_S), connection: 'close' });
+    const live = m.engine.numLive;
+    if (live >= maxLive) {
+      throw new HttpError(429, `The server is at capacity: ${live} requests are running or queued (at most ${maxLive}: ${deps.numBatchSlots ?? 0} batch slots + --max-queue ${limits.maxQueuedRequests}). Retry after ${RETRY_AFTER_S} s.`, null, 'queue_full', 'rate_limit_exceeded', { 'retry-after': String(RETRY_AFTER_S) });
+    }
+  }
+
+  function checkPromptLength(numTokens: number, param: string): void {
+    if (numTokens <= maxPrompt) return;
+    if (limits.maxPromptTokens === null) {
+      throw new HttpError(400, `This model's maximum context length is ${m.maxContextTokens} tokens; the prompt has ${numTokens}, leaving no room for output.`, param, 'context_length_exceeded');
+    }
+    throw new HttpError(400, `The prompt has ${numTokens} tokens; this server accepts at most ${maxPrompt} (--max-prompt-tokens).`, param, 'prompt_too_long');
+  }
 
   async function readJson(req: Request): Promise<unknown> {
+    const tooLarge = (n: number): HttpError => new HttpError(413, `The request body has ${n} bytes; at most ${maxBody} are accepted (--max-body-bytes).`, null, 'body_too_large', 'invalid_request_error', { connection: 'close' });
     const len = Number(req.headers.get('content-length') ?? '0');
-    if (len > maxBody) throw new HttpError(413, `The request body has ${len} bytes; at most ${maxBody} are accepted.`, null, 'body_too_large');
+    if (len > maxBody) throw tooLarge(len);
     const bytes = new Uint8Array(await req.arrayBuffer());
-    if (bytes.length > maxBody) throw new HttpError(413, `The request body has ${bytes.length} bytes; at most ${maxBody} are accepted.`, null, 'body_too_large');
+    if (bytes.length > maxBody) throw tooLarge(bytes.length);
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -109,6 +151,7 @@ export function createApp(deps: AppDeps): App {
   }
 
   function generate(p: GenParams, signal: AbortSignal): Response | Promise<Response> {
+    admit();
     const id = `${p.kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${++seq}`;
     const created = deps.unixTimeS();
     const detok = new IncrementalDetokenizer(m.codec);
@@ -150,10 +193,32 @@ export function createApp(deps: AppDeps): App {
       throw new HttpError(400, `The request cannot be served: ${submitted.reason}.`, submitted.code === 'exceeds-kv-capacity' ? 'max_tokens' : 'prompt', submitted.code === 'empty-prompt' ? 'empty_prompt' : 'context_length_exceeded');
     }
     const reqId = submitted.id;
-    const onAbort = (): void => void m.engine.abort(reqId);
+    // Whoever ends the request first says why; the engine frees its KV blocks at once (Scheduler.abort).
+    let endReason: EndReason = 'client';
+    const end = (why: EndReason): void => {
+      endReason = why;
+      m.engine.abort(reqId);
+    };
+    const onAbort = (): void => end('client');
+    const timer = limits.requestTimeoutS > 0 ? setTimeout(() => end('timeout'), limits.requestTimeoutS * 1000) : null;
+    timer?.unref();
+    active.set(reqId, end);
+    const settle = (): void => {
+      if (timer) clearTimeout(timer);
+      active.delete(reqId);
+      signal.removeEventListener('abort', onAbort);
+    };
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort(); // gone while the body was read
     const usage = (): { prompt_tokens: number; completion_tokens: number; total_tokens: number } => ({ prompt_tokens: p.promptIds.length, completion_tokens: numOut, total_tokens: p.promptIds.length + numOut });
     const finishName = (r: FinishReason): string => (r === 'length' ? 'length' : 'stop');
+    /** The error a request ended early with; null when the client itself went away (nobody to tell). */
+    const earlyEnd = (): HttpError | null =>
+      endReason === 'timeout'
+        ? new HttpError(408, `The request took longer than ${limits.requestTimeoutS} s (--request-timeout) and was stopped after ${numOut} tokens.`, null, 'request_timeout')
+        : endReason === 'shutdown'
+          ? new HttpError(503, `The server is shutting down; the request was stopped after ${numOut} tokens.`, null, 'server_shutting_down')
+          : null;
 
     if (!p.stream) {
       return new Promise<Response>((resolve) => {
@@ -162,9 +227,10 @@ export function createApp(deps: AppDeps): App {
             text += e.delta;
             return;
           }
-          signal.removeEventListener('abort', onAbort);
+          settle();
           if (e.finish === 'error' || e.finish === 'abort') {
-            resolve(errorResponse(new HttpError(e.finish === 'abort' ? 499 : 500, `Generation failed: ${e.detail ?? e.finish}.`, null, e.finish === 'abort' ? 'aborted' : 'engine_error')));
+            const early = e.finish === 'abort' ? earlyEnd() : null;
+            resolve(errorResponse(early ?? new HttpError(e.finish === 'abort' ? 499 : 500, `Generation failed: ${e.detail ?? e.finish}.`, null, e.finish === 'abort' ? 'aborted' : 'engine_error')));
             return;
           }
           const choice = p.kind === 'chat'
@@ -182,31 +248,42 @@ export function createApp(deps: AppDeps): App {
       p.kind === 'chat'
         ? { id, object: 'chat.completion.chunk', created, model: m.id, choices: [{ index: 0, delta: first ? { role: 'assistant', content: '' } : delta === null ? {} : { content: delta }, logprobs: null, finish_reason: finish }] }
         : { id, object: 'text_completion', created, model: m.id, choices: [{ index: 0, text: delta ?? '', logprobs: null, finish_reason: finish }] };
+    // Closed once the reader cancelled (client gone) or the stream ended: later events are dropped.
+    let closed = false;
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        if (p.kind === 'chat') controller.enqueue(sse(chunk(null, null, true)));
+        const enqueue = (b: Uint8Array): void => {
+          if (!closed) controller.enqueue(b);
+        };
+        const close = (): void => {
+          if (closed) return;
+          closed = true;
+          controller.close();
+        };
+        if (p.kind === 'chat') enqueue(sse(chunk(null, null, true)));
         push = (e) => {
           if ('delta' in e) {
-            controller.enqueue(sse(chunk(e.delta, null)));
+            enqueue(sse(chunk(e.delta, null)));
             return;
           }
-          signal.removeEventListener('abort', onAbort);
+          settle();
           if (e.finish === 'abort') {
-            controller.close();
-            return;
-          }
-          if (e.finish === 'error') {
-            controller.enqueue(sse(new HttpError(500, `Generation failed: ${e.detail ?? 'engine error'}.`, null, 'engine_error').body()));
+            const early = earlyEnd();
+            if (early) enqueue(sse(early.body()));
+            else return close();
+          } else if (e.finish === 'error') {
+            enqueue(sse(new HttpError(500, `Generation failed: ${e.detail ?? 'engine error'}.`, null, 'engine_error').body()));
           } else {
-            controller.enqueue(sse(chunk(null, finishName(e.finish))));
-            if (p.includeUsage) controller.enqueue(sse({ id, object: p.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion', created, model: m.id, choices: [], usage: usage() }));
+            enqueue(sse(chunk(null, finishName(e.finish))));
+            if (p.includeUsage) enqueue(sse({ id, object: p.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion', created, model: m.id, choices: [], usage: usage() }));
           }
-          controller.enqueue(enc.encode('data: [DONE]\n\n'));
-          controller.close();
+          enqueue(enc.encode('data: [DONE]\n\n'));
+          close();
         };
         for (const e of pending.splice(0)) push(e);
       },
       cancel() {
+        closed = true;
         onAbort();
       },
     });
@@ -217,9 +294,12 @@ export function createApp(deps: AppDeps): App {
     if (typeof prompt === 'string' || typeof prompt[0] === 'string') {
       const s = typeof prompt === 'string' ? prompt : (prompt[0] as string);
       checkWellFormed(s, 'prompt');
-      return m.codec.encode(s);
+      const ids = m.codec.encode(s);
+      checkPromptLength(ids.length, 'prompt');
+      return ids;
     }
     const ids = prompt as number[];
+    checkPromptLength(ids.length, 'prompt');
     const bad = ids.findIndex((t) => t >= m.vocabSize);
     if (bad >= 0) throw new HttpError(400, `Invalid value for 'prompt[${bad}]': token id ${ids[bad]} is not below the vocabulary size ${m.vocabSize}.`, `prompt`, 'invalid_value');
     return ids;
@@ -253,6 +333,7 @@ export function createApp(deps: AppDeps): App {
       return { role: msg.role, content };
     });
     const promptIds = m.codec.encodeChat(messages);
+    checkPromptLength(promptIds.length, 'messages');
     return generate({
       kind: 'chat',
       promptIds,
@@ -273,14 +354,21 @@ export function createApp(deps: AppDeps): App {
     });
   }
 
-  return async (req: Request): Promise<Response> => {
-    const path = new URL(req.url).pathname.replace(/\/+$/, '') || '/';
+  const handle = async (req: Request): Promise<Response> => {
+    let path: string;
+    try {
+      path = routePath(req.url);
+    } catch {
+      return errorResponse(new HttpError(400, 'The request URL cannot be parsed.', null, 'invalid_url'));
+    }
     try {
       const route = `${req.method} ${path}`;
       switch (route) {
         case 'POST /v1/completions':
+          admit();
           return await completions(req);
         case 'POST /v1/chat/completions':
+          admit();
           return await chat(req);
         case 'GET /v1/models':
           return models();
@@ -295,9 +383,28 @@ export function createApp(deps: AppDeps): App {
         }
       }
     } catch (e) {
-      if (e instanceof HttpError) return errorResponse(e);
-      if (e instanceof Error && e.name === 'UsageError') return errorResponse(new HttpError(400, e.message, null, 'invalid_value'));
-      return errorResponse(new HttpError(500, `Internal error: ${e instanceof Error ? e.message : String(e)}`, null, 'internal_error'));
+      const err = e instanceof HttpError
+        ? e
+        : e instanceof Error && e.name === 'UsageError'
+          ? new HttpError(400, e.message, null, 'invalid_value')
+          : new HttpError(500, `Internal error: ${e instanceof Error ? e.message : String(e)}`, null, 'internal_error');
+      deps.metrics.countRejected(err.status, err.code);
+      return errorResponse(err);
     }
   };
+  Object.defineProperties(handle, {
+    startDrain: { value: (): void => void (draining = true) },
+    draining: { get: () => draining },
+    cancelAll: { value: (reason: Exclude<EndReason, 'client'>): void => [...active.values()].forEach((end) => end(reason)) },
+    numActive: { get: () => active.size },
+  });
+  return handle as App;
+}
+
+/** The path without trailing slashes ('/' for the root); a loop, not a regex that backtracks on '////…x'. */
+function routePath(url: string): string {
+  const p = new URL(url).pathname;
+  let end = p.length;
+  while (end > 1 && p.charCodeAt(end - 1) === 0x2f) end--;
+  return p.slice(0, end);
 }

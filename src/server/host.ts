@@ -1,15 +1,17 @@
 /**
  * Builds what `phasewise serve` serves: opens the checkpoint (a directory, or the built-in demo), builds the
  * engine for the topology (worker threads, or all in this thread), the metrics and the app, and listens.
+ * `shutdown` is the graceful stop (SIGTERM): refuse new requests, let the streams in flight finish, exit.
  */
 import type { Server } from 'node:http';
 import { openCheckpoint } from '../engine/checkpoint.js';
 import type { Engine } from '../engine/engine.js';
-import { createLocalEngine, DEFAULT_SIZING, type EngineSizing } from '../engine/local.js';
+import { createLocalEngine, poolNames, type EngineSizing } from '../engine/local.js';
 import { DEMO_MODEL_ID, DEMO_SPEC } from '../engine/synthetic.js';
 import { TextCodec } from '../engine/tokenizer.js';
 import { createApp, type ServedModel } from './app.js';
-import { createHttpServer, listen } from './http.js';
+import { createHttpServer, InFlight, listen } from './http.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import { EngineMetrics } from './metrics.js';
 import { modelLocation, sourceOf } from './model-location.js';
 import { createThreadedEngine } from './threads.js';
@@ -28,13 +30,22 @@ export interface ServeOptions {
   readonly draftDir?: string;
   /** Served model id (default: the directory name, or the demo id). */
   readonly modelId?: string;
+  readonly limits?: ServerLimits;
 }
 
 export interface RunningServer {
   readonly port: number;
   readonly model: ServedModel;
   readonly server: Server;
+  /** Stops at once: open streams are cut. */
   close(): Promise<void>;
+  /**
+   * Graceful stop: new connections and requests are refused (503), requests in flight run to their end;
+   * after drainTimeoutS (default: the limits') the rest are stopped (their streams end with an error event
+   * and [DONE]); then the connections and the engine close. Resolves with the number of requests that had to
+   * be stopped.
+   */
+  shutdown(drainTimeoutS?: number): Promise<number>;
 }
 
 /** Loads the model and engine (throws UsageError for a bad checkpoint), then listens. */
@@ -68,8 +79,17 @@ export async function startServer(opts: ServeOptions, log: (line: string) => voi
     eosTokenIds: c.eosTokenIds.length > 0 ? c.eosTokenIds : codec.eosTokenId !== undefined ? [codec.eosTokenId] : [],
     createdUnixS: Math.floor(Date.now() / 1000),
   };
-  const app = createApp({ model, metrics, randomSeed: () => Math.floor(Math.random() * 2 ** 31), unixTimeS: () => Math.floor(Date.now() / 1000) });
-  const server = createHttpServer(app, `${opts.host}`);
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const app = createApp({
+    model,
+    metrics,
+    randomSeed: () => Math.floor(Math.random() * 2 ** 31),
+    unixTimeS: () => Math.floor(Date.now() / 1000),
+    limits,
+    numBatchSlots: opts.sizing.maxNumSeqs * poolNames(opts.sizing.topology).length,
+  });
+  const inFlight = new InFlight();
+  const server = createHttpServer(app, { hostForUrls: opts.host, maxBodyBytes: limits.maxBodyBytes, inFlight });
   let port: number;
   try {
     port = await listen(server, opts.host, opts.port);
@@ -80,14 +100,38 @@ export async function startServer(opts: ServeOptions, log: (line: string) => voi
   if (isDemo) log(`model: ${id} — ${model.description}`);
   else log(`model: ${id} — ${model.description}`);
   log(`listening on http://${opts.host}:${port}`);
+  const closed = new Promise<void>((res) => server.once('close', () => res()));
+  const close = async (): Promise<void> => {
+    if (server.listening) server.close();
+    server.closeAllConnections();
+    await closed;
+    await engine.close();
+  };
   return {
     port,
     model,
     server,
-    close: async () => {
-      await new Promise<void>((res) => server.close(() => res()));
-      server.closeAllConnections?.();
-      await engine.close();
+    close,
+    shutdown: async (drainTimeoutS = limits.drainTimeoutS) => {
+      app.startDrain();
+      if (server.listening) server.close(); // stop accepting; idle keep-alive connections close now
+      log(`shutting down: waiting for ${inFlight.count} request(s) in flight (at most ${drainTimeoutS} s)`);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        inFlight.idle().then(() => false),
+        new Promise<boolean>((res) => (timer = setTimeout(() => res(true), drainTimeoutS * 1000))),
+      ]);
+      clearTimeout(timer);
+      const numStopped = timedOut ? app.numActive : 0;
+      if (timedOut) {
+        log(`shutting down: stopping ${numStopped} request(s) still running after ${drainTimeoutS} s`);
+        app.cancelAll('shutdown');
+        // Their streams end with an error event and [DONE]; give the sockets a moment to take them.
+        await Promise.race([inFlight.idle(), new Promise((res) => setTimeout(res, 2000).unref())]);
+      }
+      await close();
+      log('stopped');
+      return numStopped;
     },
   };
 }

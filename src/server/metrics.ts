@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of the engine (prom-client, a registry of our own): TTFT, TPOT, end-to-end latency,
- * tokens, finished requests by reason, and per pool the queue depth, running requests, KV-cache usage and the
- * time each worker phase took (prefill/decode/attention/FFN …).
+ * tokens, finished requests by reason, requests refused by error code, and per pool the queue depth, running
+ * requests, KV-cache blocks in use (and usage ratio) and the time each worker phase took (prefill/decode/…).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine, EngineObserver } from '../engine/engine.js';
@@ -19,11 +19,16 @@ export class EngineMetrics {
   private readonly stageSeconds = new Counter({ name: 'phasewise_stage_seconds_total', help: 'Seconds spent per pool and worker phase', labelNames: ['pool', 'phase'], registers: [this.registry] });
   private readonly steps = new Counter({ name: 'phasewise_steps_total', help: 'Model steps run per pool', labelNames: ['pool'], registers: [this.registry] });
   private readonly stepTokens = new Counter({ name: 'phasewise_step_tokens_total', help: 'Tokens computed per pool', labelNames: ['pool'], registers: [this.registry] });
+  private readonly rejected = new Counter({ name: 'phasewise_requests_rejected_total', help: 'Requests answered with an error before or instead of generating, by HTTP status and error code', labelNames: ['status', 'code'], registers: [this.registry] });
 
   constructor(engine: () => Engine | null) {
     const queue = new Gauge({ name: 'phasewise_num_requests_waiting', help: 'Requests waiting in each pool\'s queue', labelNames: ['pool'], registers: [this.registry] });
     const running = new Gauge({ name: 'phasewise_num_requests_running', help: 'Requests running in each pool', labelNames: ['pool'], registers: [this.registry] });
     const kv = new Gauge({ name: 'phasewise_kv_cache_usage_ratio', help: 'KV-cache blocks in use / capacity, per pool', labelNames: ['pool'], registers: [this.registry] });
+    // Cached prefix blocks no request holds are evictable, so not "in use": the gauge returns to 0 when idle.
+    const kvUsed = new Gauge({ name: 'phasewise_kv_blocks_in_use', help: 'KV-cache blocks held by live requests, per pool', labelNames: ['pool'], registers: [this.registry] });
+    const kvTotal = new Gauge({ name: 'phasewise_kv_blocks_total', help: 'KV-cache blocks per pool', labelNames: ['pool'], registers: [this.registry] });
+    const live = new Gauge({ name: 'phasewise_num_requests_live', help: 'Requests admitted and not yet finished (the admission queue counts these)', registers: [this.registry] });
     // Gauges are read from the schedulers at scrape time.
     const collect = (): void => {
       const e = engine();
@@ -33,7 +38,10 @@ export class EngineMetrics {
         queue.set({ pool: name }, l.numWaiting);
         running.set({ pool: name }, l.numRunning);
         kv.set({ pool: name }, l.kvUsage);
+        kvUsed.set({ pool: name }, scheduler.numUsedBlocks);
+        kvTotal.set({ pool: name }, scheduler.numKvBlocks);
       }
+      live.set(e.numLive);
     };
     this.collectNow = collect;
   }
@@ -55,6 +63,11 @@ export class EngineMetrics {
       this.finished.inc({ reason: info.reason });
     },
   };
+
+  /** An error answer (4xx/5xx) to a request; `code` is one of the server's fixed error codes. */
+  countRejected(status: number, code: string | null): void {
+    this.rejected.inc({ status: String(status), code: code ?? 'none' });
+  }
 
   async text(): Promise<string> {
     this.collectNow();

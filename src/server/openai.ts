@@ -12,6 +12,8 @@ export class HttpError extends Error {
     readonly param: string | null = null,
     readonly code: string | null = null,
     readonly type: string = status >= 500 ? 'server_error' : 'invalid_request_error',
+    /** Extra response headers (Retry-After on 429/503, Connection: close on 413). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }

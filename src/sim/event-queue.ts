@@ -21,8 +21,10 @@ export class EventQueue<K extends string = string> {
     return this.heap.length;
   }
 
-  push(timeS: number, rank: number, kind: K, target: number, pool = 0): void {
-    const ev: SimEvent<K> = { timeS, rank, seq: this.nextSeq++, kind, target, pool };
+  /** Queue an event; returns its sequence number (unique), by which a caller can recognise a superseded one. */
+  push(timeS: number, rank: number, kind: K, target: number, pool = 0): number {
+    const seq = this.nextSeq++;
+    const ev: SimEvent<K> = { timeS, rank, seq, kind, target, pool };
     const h = this.heap;
     h.push(ev);
     let i = h.length - 1;
@@ -33,6 +35,7 @@ export class EventQueue<K extends string = string> {
       i = parent;
     }
     h[i] = ev;
+    return seq;
   }
 
   /** The next event, left in the queue. */

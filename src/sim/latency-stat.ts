@@ -7,6 +7,11 @@ export interface LatencySummary {
   readonly p99: number;
 }
 
+/** The quantiles a latency CDF is reported at (`metrics.cdf` of `simulate --json`): tails in both directions. */
+export const CDF_QUANTILES: readonly number[] = [
+  0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999,
+];
+
 /**
  * Streaming latency statistic: exact count and mean, quantiles from a DDSketch with 0.5% relative accuracy, so
  * memory stays bounded however many requests are simulated.
@@ -23,6 +28,17 @@ export class LatencyStat {
     this.n++;
   }
 
+  /**
+   * `count` samples of the same value at once (a fast-forwarded decode run: every inter-token gap of one step
+   * length). Same sketch and mean as `count` calls of `add`, up to float summation order.
+   */
+  addMany(value: number, count: number): void {
+    if (count <= 0) return;
+    this.sketch.accept(value, count);
+    this.sum += value * count;
+    this.n += count;
+  }
+
   get count(): number {
     return this.n;
   }
@@ -35,5 +51,11 @@ export class LatencyStat {
       p90: this.sketch.getValueAtQuantile(0.9),
       p99: this.sketch.getValueAtQuantile(0.99),
     };
+  }
+
+  /** `[q, value / divisor]` at each of `quantiles` (ascending); empty with no samples. */
+  cdf(quantiles: readonly number[] = CDF_QUANTILES, divisor = 1): [number, number][] {
+    if (this.n === 0) return [];
+    return quantiles.map((q) => [q, this.sketch.getValueAtQuantile(q) / divisor]);
   }
 }

@@ -1,5 +1,5 @@
 import type { WorkloadRequest } from '../workload/types.js';
-import { LatencyStat, type LatencySummary } from './latency-stat.js';
+import { CDF_QUANTILES, LatencyStat, type LatencySummary } from './latency-stat.js';
 import type { PoolRuntime } from './pool.js';
 
 const MS = 1e3;
@@ -61,6 +61,11 @@ export class MetricsCollector {
     this.itlMs.add(gapS * MS);
   }
 
+  /** `count` inter-token gaps of `gapS` each (a decode fast-forward run). */
+  recordItlMany(gapS: number, count: number): void {
+    this.itlMs.addMany(gapS * MS, count);
+  }
+
   recordKvTransfer(bytes: number, durationS: number): void {
     this.kvTransferBytes += bytes;
     this.kvTransferMs.add(durationS * MS);
@@ -119,6 +124,15 @@ export interface Metrics {
   readonly goodputRequestsPerS: number;
   readonly kvTransfer: { readonly bytesPerRequest: number; readonly ms: LatencySummary | null } | null;
   readonly pools: readonly PoolReport[];
+  /** Latency CDFs from the same sketches, in seconds: `[quantile, valueS]` at CDF_QUANTILES; `[]` without samples. */
+  readonly cdf: LatencyCdfs;
+}
+
+export interface LatencyCdfs {
+  readonly ttftS: readonly (readonly [number, number])[];
+  readonly tpotS: readonly (readonly [number, number])[];
+  readonly itlS: readonly (readonly [number, number])[];
+  readonly e2eS: readonly (readonly [number, number])[];
 }
 
 /** Turn the collected samples into the reported metrics (economics per DESIGN.md: $/Mtok, J/token, tok/s/MW). */
@@ -204,5 +218,11 @@ export function summarise(m: MetricsCollector, economics: Economics, numIssued: 
         ? { bytesPerRequest: m.kvTransferBytes / m.kvTransferMs.count, ms: m.kvTransferMs.summary() }
         : null,
     pools,
+    cdf: {
+      ttftS: m.ttftMs.cdf(CDF_QUANTILES, MS),
+      tpotS: m.tpotMs.cdf(CDF_QUANTILES, MS),
+      itlS: m.itlMs.cdf(CDF_QUANTILES, MS),
+      e2eS: m.e2eMs.cdf(CDF_QUANTILES, MS),
+    },
   };
 }

@@ -7,6 +7,7 @@ import { Scheduler } from '../sched/scheduler.js';
 import { makeRouter, type Router } from '../sched/router.js';
 import type { SchedulerConfig, SchedulerStep } from '../sched/types.js';
 import type { PoolConfig } from '../scenario/schema.js';
+import { DecodeRun } from './decode-run.js';
 
 export type PoolRole = 'colocated' | 'prefill' | 'decode';
 
@@ -49,6 +50,10 @@ export class ReplicaRuntime {
   numSteps = 0;
   /** When this replica's inbound KV link is next free (PD transfers queue on it). */
   inboundLinkFreeS = 0;
+  /** The decode fast-forward run in progress, if `run.active` (see simulate.ts, docs/performance.md). */
+  readonly run = new DecodeRun();
+  /** Sequence number of this replica's live step-done event; an event with another one was superseded. */
+  eventSeq = -1;
 
   constructor(
     readonly index: number,

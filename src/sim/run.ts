@@ -34,8 +34,14 @@ export interface RunResult {
   readonly spec?: SpecReport;
 }
 
+/** How to simulate, not what: results agree either way within docs/performance.md's tolerance. */
+export interface RunOptions {
+  /** Decode fast-forward (default true); false steps every decode (the reference, e.g. `npm run bench -- --no-fast-forward`). */
+  readonly fastForward?: boolean;
+}
+
 /** Build the deployment a scenario describes and simulate its workload. */
-export function runScenario(scenario: Scenario, deps: RunDeps): RunResult {
+export function runScenario(scenario: Scenario, deps: RunDeps, runOpts: RunOptions = {}): RunResult {
   // Topologies (colocated, pd, afd; speculative decoding; SRAM-pipelined pools) are built in build-deployment.ts.
   const built = buildDeployment(resolveScenario(scenario, deps.model), deps);
   const resolved = built.scenario;
@@ -48,6 +54,7 @@ export function runScenario(scenario: Scenario, deps: RunDeps): RunResult {
       ttftS: resolved.slo.ttftMs !== undefined ? resolved.slo.ttftMs / 1e3 : null,
       tpotS: resolved.slo.tpotMs !== undefined ? resolved.slo.tpotMs / 1e3 : null,
     },
+    ...(runOpts.fastForward !== undefined ? { fastForward: runOpts.fastForward } : {}),
   });
   const economics = economicsOf(pools);
   const warnings: string[] = [...built.warnings];

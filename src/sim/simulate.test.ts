@@ -107,3 +107,18 @@ test('economics follow DESIGN.md: $/Mtok = $/h / (tok/s × 3600) × 1e6', () => 
   assert.ok(Math.abs(m.tokensPerSPerMW! - m.outputTokensPerS / 0.004) < 1e-6);
   assert.ok(Math.abs(m.tokensPerSPerChip - m.outputTokensPerS / 4) < 1e-9);
 });
+
+test('metrics.cdf: ttft/tpot/itl/e2e CDFs in seconds that agree with the ms summaries', () => {
+  const pool = buildPool('colocated', 'pool', poolConfig(), deps(0.002, 2e-5));
+  const workload: WorkloadSpec = { ...oneRequest(200, 50), arrival: { kind: 'closed', concurrency: 8, thinkTimeS: 0 }, numRequests: 200 };
+  const out = simulate({ kind: 'colocated', pool }, { workload, rng: new Rng(1), slo: noSlo });
+  const m = summarise(out.metrics, econ, out.numIssued);
+  for (const [key, summary] of [['ttftS', m.ttftMs], ['tpotS', m.tpotMs], ['itlS', m.itlMs], ['e2eS', m.e2eMs]] as const) {
+    const cdf = m.cdf[key];
+    assert.ok(cdf.length > 0, key);
+    const at = (q: number): number => cdf.find(([p]) => p === q)![1];
+    assert.ok(Math.abs(at(0.5) - summary!.p50 / 1e3) < 1e-12, `${key} p50`);
+    assert.ok(Math.abs(at(0.99) - summary!.p99 / 1e3) < 1e-12, `${key} p99`);
+    for (let i = 1; i < cdf.length; i++) assert.ok(cdf[i]![1] >= cdf[i - 1]![1], `${key} ascending`);
+  }
+});

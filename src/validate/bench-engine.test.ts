@@ -139,3 +139,43 @@ test('attention-DP ranks spread requests and step together', () => {
   // One request per rank, all prefilled in the first step.
   for (let i = 0; i < 4; i++) close(r.ttftMs[i]!, PREFILL_S * 1e3, `ttft ${i}`);
 });
+
+test('without chunked prefill a prompt waits for a step with room for all of it', () => {
+  // A step costs 1 ms per token. Budget 150, two 100-token prompts sent together: chunked, the first step carries
+  // the first prompt and half of the second (150 ms); unchunked, the first prompt alone (100 ms).
+  const perToken = (s: StepShape): StepTime => {
+    const totalS = s.numTokens * 1e-3;
+    return { totalS, gemmS: totalS, attentionS: 0, moeS: 0, commS: 0, overheadS: 0 };
+  };
+  const w = workload(2, 2, 100, 2);
+  const chunked = runBenchmark({ kind: 'colocated', pool: pool({ tokenBudgetPerRank: 150, stepCost: perToken }) }, w);
+  close(chunked.ttftMs[0]!, 150, 'chunked: first prompt shares its step');
+  const unchunked = runBenchmark({ kind: 'colocated', pool: pool({ tokenBudgetPerRank: 150, chunkedPrefill: false, stepCost: perToken }) }, w);
+  close(unchunked.ttftMs[0]!, 100, 'unchunked: first prompt alone');
+  // The second prompt runs whole in the next step, beside the first one's decode: 100 + 101 ms.
+  close(unchunked.ttftMs[1]!, 201, 'unchunked: second prompt whole in the next step');
+  // A prompt longer than the whole budget still runs, alone.
+  const long = runBenchmark({ kind: 'colocated', pool: pool({ tokenBudgetPerRank: 50, chunkedPrefill: false }) }, workload(1, 1, 100, 2));
+  assert.equal(long.finished, 1);
+});
+
+test('decodes outside the budget leave it all to prefill tokens', () => {
+  // One client decodes (budget 100 = the next prompt exactly); the second prompt arrives while it runs.
+  const w = workload(2, 2, 100, 50, { clientDelayS: [0, 0.15] });
+  const shared = runBenchmark({ kind: 'colocated', pool: pool({ tokenBudgetPerRank: 100 }) }, w);
+  const apart = runBenchmark({ kind: 'colocated', pool: pool({ tokenBudgetPerRank: 100, decodesUseBudget: false }) }, w);
+  // Shared budget: 99 tokens of the prompt in one step, the last in the next; apart: all of it in one step.
+  assert.ok(apart.ttftMs[1]! < shared.ttftMs[1]!, `${apart.ttftMs[1]} < ${shared.ttftMs[1]}`);
+});
+
+test('client jitter delays the send and breaks a lock-step closed loop', () => {
+  const n = 40;
+  const locked = runBenchmark({ kind: 'colocated', pool: pool({ tokenBudgetPerRank: 200 }) }, workload(4, n, 100, 20));
+  const delays = Array.from({ length: n }, (_, i) => ((i * 7919) % 13) * 0.003);
+  const jittered = runBenchmark({ kind: 'colocated', pool: pool({ tokenBudgetPerRank: 200 }) }, workload(4, n, 100, 20, { clientDelayS: delays }));
+  assert.equal(jittered.finished, n);
+  // TTFT is measured from the send, so the delay itself is not part of it; only the batching changes.
+  const distinct = (xs: Float64Array): number => new Set([...xs].map((x) => x.toFixed(6))).size;
+  assert.ok(distinct(jittered.ttftMs) > distinct(locked.ttftMs), 'jitter spreads the first-token times');
+  assert.throws(() => runBenchmark({ kind: 'colocated', pool: pool() }, workload(1, 2, 10, 2, { clientDelayS: [0] })), /clientDelayS/);
+});

@@ -66,6 +66,17 @@ export interface PoolSpec {
   /** KV-cache capacity per rank, tokens. */
   readonly kvTokensPerRank: number;
   readonly policy: BatchPolicy;
+  /**
+   * False: a prompt is never split over steps; it is admitted only when it fits whole in what the step's budget
+   * has left (TensorRT-LLM without `enable_chunked_prefill`). A prompt longer than the whole budget runs alone.
+   * Default true.
+   */
+  readonly chunkedPrefill?: boolean;
+  /**
+   * False: running decodes do not debit the step's token budget, which then bounds the prefill tokens alone
+   * (SGLang `--enable-mixed-chunk` with `--max-prefill-tokens`). Default true.
+   */
+  readonly decodesUseBudget?: boolean;
   readonly timing: EngineTiming;
   /** One step of one instance for the instance's whole batch (the perf model divides it over the ranks). */
   readonly stepCost: (s: StepShape) => StepTime;
@@ -98,6 +109,12 @@ export interface BenchWorkload {
   readonly frontendLatencyS?: number;
   /** Seconds from the engine producing a token to the client receiving it (detokenisation, streaming). */
   readonly frontendOutS: number;
+  /**
+   * Per request, in send order: seconds between the client being free (start, or its previous response done) and
+   * the request leaving it — the client's and the network's jitter. Without it a closed loop of identical
+   * requests locks into an artificial limit cycle (every client in step, or perfectly staggered). Default 0.
+   */
+  readonly clientDelayS?: readonly number[];
   /**
    * Open loop instead of closed: request i is sent at arrivalS[i] whatever the others do (MLPerf Server's Poisson
    * query stream). `clients` is then ignored.
@@ -336,9 +353,12 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
   const ttftMs = new Float64Array(n).fill(Number.NaN);
   const tpotMs = new Float64Array(n).fill(Number.NaN);
 
-  const send = (atS: number): void => {
+  const clientDelayS = workload.clientDelayS;
+  if (clientDelayS !== undefined && clientDelayS.length !== n) throw new Error('runBenchmark: clientDelayS must be given per request');
+  const send = (freeS: number): void => {
     if (nextToSend >= n) return;
     const id = nextToSend++;
+    const atS = freeS + (clientDelayS?.[id] ?? 0);
     sentS[id] = atS;
     frontendFreeS = Math.max(atS, frontendFreeS) + frontServiceS[id]!;
     events.push(frontendFreeS + frontLatencyS, RANK_OF.arrival, 'arrival', id);
@@ -456,6 +476,8 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     const spec = pool.spec;
     const step = inst.stepIndex;
     let any = false;
+    const chunked = spec.chunkedPrefill !== false;
+    const decodesUseBudget = spec.decodesUseBudget !== false;
     const balanceHold = !anyEligible && inst.ranks.length > 1 && spec.timing.dpBalanceSteps > 0 && dpBalanceHolds(inst, spec, step);
     for (const r of inst.ranks) {
       r.stepDecodes = 0;
@@ -487,7 +509,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
       if (decodesRun) {
         r.stepDecodes = r.numDecoding;
         r.numTokens += r.numDecoding;
-        budget -= r.numDecoding;
+        if (decodesUseBudget) budget -= r.numDecoding;
       }
       if (spec.policy !== 'prefill-priority' || !decodesRun) {
         // Prefills in progress continue, then waiting requests are admitted, FCFS.
@@ -498,6 +520,8 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
           budget -= q;
         }
         while (budget > 0 && canAdmit()) {
+          // Without chunking a prompt waits for a step with room for all of it (alone if it exceeds any budget).
+          if (!chunked && promptLeft[r.waiting.peek()]! > budget && (r.numPrefillSeqs > 0 || budget < spec.tokenBudgetPerRank)) break;
           const id = r.waiting.shift();
           r.reservedKvTokens += kvNeed(id);
           r.prefilling.push(id);

@@ -2,27 +2,39 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { b200, deepseekV3, gptOssLike, h100, llama70b } from '../perf/fixtures-for-tests.js';
 import {
+  engineSettings,
+  exportedAggRole,
+  GENERATED_TOKEN_HEADROOM,
   inferDisaggWorkers,
-  MAX_DECODE_BATCH_PER_DP_RANK,
-  MAX_DECODE_BATCH_PER_TP_WORKER,
-  PREFILL_TARGET_BUSY,
+  inferredRole,
+  INFERENCE_RULE,
   precisionOf,
   resolveRole,
+  widerWorkers,
 } from './deployment.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 const role = (r: Partial<RoleConfig>): RoleConfig => ({ batch: null, workers: null, tp: 1, pp: 1, dp: 1, moeTp: null, ep: 1, ...r });
 
-test('inferred disagg: decode workers hold the clients at B_max per rank, prefill keeps up at 70 % busy', () => {
-  // 1000 clients on attention-TP decode workers: ⌈1000 / 64⌉ = 16 workers.
-  // They finish 1000 / (1000 tokens × 20 ms) = 50 requests/s; 50 × 50 ms / 0.7 = 3.6 → 4 prefill workers.
-  const w = inferDisaggWorkers(1000, 1000, 1, () => 0.02, 0.05);
-  assert.equal(MAX_DECODE_BATCH_PER_TP_WORKER, 64);
-  assert.equal(PREFILL_TARGET_BUSY, 0.7);
-  assert.deepEqual(w, { decodeWorkers: 16, prefillWorkers: 4 });
-  // Attention-DP decode workers of 8 ranks take 256 per rank: 4096 clients → 2 workers.
-  assert.equal(MAX_DECODE_BATCH_PER_DP_RANK, 256);
-  assert.equal(inferDisaggWorkers(4096, 1000, 8, () => 0.02, 0.05).decodeWorkers, 2);
+test('inferred disagg: attention-TP decode comes as 4 workers, more past 64 clients each; prefill sized at full load', () => {
+  assert.equal(INFERENCE_RULE.tpDecodeWorkers, 4);
+  assert.equal(INFERENCE_RULE.maxBatchPerTpWorker, 64);
+  assert.equal(INFERENCE_RULE.prefillTargetBusy, 1);
+  // 100 clients on attention-TP workers: 4 workers of 25. They finish 100 / (1000 tokens × 20 ms) = 5 requests/s;
+  // 5 × 0.5 s / 1.0 = 2.5 → 3 prefill workers.
+  assert.deepEqual(inferDisaggWorkers(100, 1000, 1, () => 0.02, 0.5), { decodeWorkers: 4, prefillWorkers: 3 });
+  // 1000 clients: ⌈1000 / 64⌉ = 16 workers.
+  assert.equal(inferDisaggWorkers(1000, 1000, 1, () => 0.02, 0.05).decodeWorkers, 16);
+  // Two clients: two workers, not four.
+  assert.equal(inferDisaggWorkers(2, 1000, 1, () => 0.02, 0.05).decodeWorkers, 2);
+});
+
+test('inferred disagg: attention-DP decode takes the clients on as few workers as hold them (batch and KV cap)', () => {
+  assert.equal(INFERENCE_RULE.maxBatchPerDpRank, 128);
+  // 4096 clients on 32-rank workers: 4096 / (32 × 128) = 1 worker.
+  assert.equal(inferDisaggWorkers(4096, 1000, 32, () => 0.02, 0.05).decodeWorkers, 1);
+  // A KV cache holding only 40 full-length sequences per rank: ⌈4096 / (32 × 40)⌉ = 4 workers.
+  assert.equal(inferDisaggWorkers(4096, 1000, 32, () => 0.02, 0.05, 40).decodeWorkers, 4);
 });
 
 test('inferred disagg: the decode step at the resulting batch sets the prefill demand', () => {
@@ -32,15 +44,29 @@ test('inferred disagg: the decode step at the resulting batch sets the prefill d
     return 0.01 + perRank * 1e-4;
   };
   const w = inferDisaggWorkers(100, 500, 1, step, 0.1);
-  // 100 clients on 2 workers: 50 per worker.
-  assert.deepEqual(seen, [50]);
-  // 100 / (500 × 15 ms) = 13.3 requests/s × 0.1 s / 0.7 = 1.9 → 2.
+  // 100 clients on 4 workers: 25 per worker.
+  assert.deepEqual(seen, [25]);
+  // 100 / (500 × 12.5 ms) = 16 requests/s × 0.1 s / 1.0 = 1.6 → 2.
   assert.equal(w.prefillWorkers, 2);
-  assert.equal(w.decodeWorkers, 2);
+  assert.equal(w.decodeWorkers, 4);
 });
 
 test('inferred disagg: one client needs one worker of each', () => {
   assert.deepEqual(inferDisaggWorkers(1, 1000, 1, () => 0.01, 0.05), { decodeWorkers: 1, prefillWorkers: 1 });
+});
+
+test('inferred disagg layout: wide MoE decode workers and busy narrow ones run attention DP + wide EP', () => {
+  const ds = deepseekV3();
+  // 32 GPUs written as tp 32 / moe_tp 8 / ep 4: attention DP 32, EP 32.
+  assert.deepEqual(inferredRole(role({ tp: 32, moeTp: 8, ep: 4 }), 'decode', ds, 64), role({ tp: 1, dp: 32, moeTp: 1, ep: 32 }));
+  // 8 GPUs: TP at 100 clients (12.5 per GPU), DP at 256 (32 per GPU).
+  assert.equal(inferredRole(role({ tp: 8, moeTp: 1, ep: 8 }), 'decode', ds, 100).tp, 8);
+  assert.equal(inferredRole(role({ tp: 8, moeTp: 1, ep: 8 }), 'decode', ds, 256).dp, 8);
+  // Prefill: EP over every GPU → attention DP; EP 1 stays attention TP.
+  assert.equal(inferredRole(role({ tp: 4, moeTp: 1, ep: 4 }), 'prefill', ds, 10).dp, 4);
+  assert.equal(inferredRole(role({ tp: 4, moeTp: 4, ep: 1 }), 'prefill', ds, 10).tp, 4);
+  // Dense models are read as written.
+  assert.equal(inferredRole(role({ tp: 32 }), 'decode', llama70b(), 4096).tp, 32);
 });
 
 test('a tp_size that does not divide the heads is read as attention data parallelism', () => {
@@ -115,4 +141,52 @@ test('precision: an unknown quantisation mode is refused with the accepted ones'
   const p = precisionOf(row({ gemmQuantMode: 'int3' }), llama70b(), b200(), false);
   assert.equal(typeof p, 'string');
   assert.match(p as string, /unsupported gemm_quant_mode "int3" \(accepted: /);
+});
+
+test('exported agg columns: tp_size = moe_tp × moe_ep beyond one node is TP moe_tp with EP moe_ep', () => {
+  const ds = deepseekV3();
+  // tp_size 16 written for a 4-GPU engine with 4-way EP (the row id says tp4_ep4).
+  const a = exportedAggRole(role({ tp: 16, moeTp: 4, ep: 4 }), ds, 8);
+  assert.deepEqual(a.role, role({ tp: 4, moeTp: 1, ep: 4 }));
+  assert.match(a.note, /tp 4 with ep 4/);
+  // Within one node the columns are taken as written.
+  assert.equal(exportedAggRole(role({ tp: 8, moeTp: 1, ep: 8 }), ds, 8).note, '');
+  assert.equal(exportedAggRole(role({ tp: 16, moeTp: 4, ep: 4 }), ds, 72).note, '');
+  // Dense models are never reinterpreted.
+  assert.equal(exportedAggRole(role({ tp: 16 }), llama70b(), 8).note, '');
+});
+
+test('exported agg columns: MoE tensor parallelism over more than 8 GPUs is a wide-EP engine', () => {
+  const ds = deepseekV3();
+  const a = exportedAggRole(role({ tp: 36, moeTp: 36, ep: 1, batch: 512 }), ds, 72);
+  assert.deepEqual(a.role, role({ tp: 1, dp: 36, moeTp: 1, ep: 36 }));
+  assert.equal(exportedAggRole(role({ tp: 8, moeTp: 8, ep: 1 }), ds, 72).note, '');
+});
+
+test('aiconfigurator rows: the generated config sizes the step to one prompt plus headroom', () => {
+  const shape = { isl: 1024, maxBatchPerRank: 8 };
+  const trt = engineSettings('trtllm', h100(), 'agg', 'aiconfigurator', {}, shape);
+  // max_num_tokens = 8 + 1024 + 1500 = 2532, rounded up to a multiple of 32; no chunked prefill.
+  assert.equal(GENERATED_TOKEN_HEADROOM, 1500);
+  assert.equal(trt.tokenBudget, 2560);
+  assert.equal(trt.chunkedPrefill, false);
+  assert.equal(engineSettings('vllm', h100(), 'agg', 'aiconfigurator', {}, shape).tokenBudget, 2532);
+  // InferenceX rows and disaggregated rows keep the engines' defaults.
+  assert.equal(engineSettings('trtllm', h100(), 'agg', 'inferencex', {}, shape).tokenBudget, 8192);
+  assert.equal(engineSettings('trtllm', h100(), 'disagg', 'aiconfigurator', {}, shape).tokenBudget, 8192);
+  assert.equal(engineSettings('sglang', b200(), 'agg', 'aiconfigurator', {}, shape).policy, 'prefill-priority');
+});
+
+test('inferred workers too small for the model are widened to 2, 4, then 8 GPUs', () => {
+  const ds = deepseekV3();
+  assert.deepEqual(
+    widerWorkers(role({ tp: 1, ep: 1 }), ds).map((r) => [r.tp, r.dp, r.ep, r.moeTp]),
+    [
+      [1, 2, 2, 1],
+      [1, 4, 4, 1],
+      [1, 8, 8, 1],
+    ],
+  );
+  // A dense model widens by TP; a worker of 4 GPUs only to 8.
+  assert.deepEqual(widerWorkers(role({ tp: 4 }), llama70b()).map((r) => r.tp), [8]);
 });

@@ -15,6 +15,16 @@ export interface ReplayDeps {
   readonly makeStepCost: (ctx: PerfContext) => (s: StepShape) => StepTime;
 }
 
+/** What one prefill and one decode worker of a disaggregated deployment can do, from the performance model. */
+export interface DisaggLoad {
+  /** A prompt's share of a full prefill batch on one prefill worker (all its ranks), seconds. */
+  readonly prefillPromptS: number;
+  /** Decode step of one decode worker with `seqsPerRank` sequences on each attention-DP rank, seconds. */
+  readonly decodeStepS: (seqsPerRank: number) => number;
+  /** Attention-DP ranks of one decode worker. */
+  readonly decodeRanks: number;
+}
+
 export interface DisaggWorkers {
   readonly prefillWorkers: number;
   readonly decodeWorkers: number;
@@ -34,6 +44,8 @@ export type ReplayPlan =
       readonly note: string;
       /** Memory tier the (decode or colocated) weights stream from. */
       readonly weightTier: 'sram' | 'hbm' | 'dram';
+      /** Disaggregated rows: the performance model's load figures the worker inference uses (also for known rows). */
+      readonly disaggLoad: DisaggLoad | null;
     }
   | { readonly ok: false; readonly configKnown: boolean; readonly reason: string };
 
@@ -45,9 +57,26 @@ export type ReplayPlan =
 export interface EngineSettings {
   readonly policy: BatchPolicy;
   readonly tokenBudget: number;
+  /** Prompts may be split over steps (see PoolSpec.chunkedPrefill). */
+  readonly chunkedPrefill: boolean;
+  /** Running decodes take their token from the step budget (see PoolSpec.decodesUseBudget). */
+  readonly decodesUseBudget: boolean;
   readonly timing: EngineTiming;
   readonly frontend: FrontendCost;
 }
+
+/** What an aiconfigurator-generated engine config depends on: the nominal ISL and the per-rank batch. */
+export interface GeneratedConfigShape {
+  readonly isl: number;
+  readonly maxBatchPerRank: number;
+}
+
+/**
+ * Headroom aiconfigurator's generator adds to the ISL when it sizes an engine's tokens per step
+ * (`rule_plugin/{trtllm,vllm,sglang}.rule`: max_num_tokens = max_batch_size + isl + 1500; SGLang
+ * max_prefill_tokens = isl + 1500).
+ */
+export const GENERATED_TOKEN_HEADROOM = 1500;
 
 /** What the serving frontend (HTTP server, tokeniser, detokeniser) costs a request, in seconds. */
 export interface FrontendCost {
@@ -68,13 +97,25 @@ export interface ReplayOverrides {
   /** Keyed `${backend}/${harness}/${mode}`. */
   readonly frontend?: Partial<Record<string, FrontendCost>>;
   readonly protocol?: BenchProtocol;
-  /** Largest decode batch per rank in inferred disaggregated deployments (attention-TP worker, attention-DP rank). */
-  readonly maxDecodeBatch?: { readonly tp: number; readonly dp: number };
+  /** The inferred disaggregated deployments' rule (defaults: INFERENCE_RULE). */
+  readonly inference?: Partial<InferenceRule>;
+  /** Mean of the clients' exponential send jitter, seconds (default CLIENT_JITTER_S). */
+  readonly clientJitterS?: number;
+  /** False: aiconfigurator rows run the engines' default budgets instead of the generator's (studies only). */
+  readonly generatedConfig?: boolean;
   /** Which statistic of the per-request TTFT/TPOT the prediction reports (the harness reports the mean). */
   readonly statistic?: 'mean' | 'median';
 }
 
 const GIB = 1024 ** 3;
+
+/**
+ * Mean seconds of random (exponential) delay between a client being free and its request reaching the server
+ * (client event loop, connection, network). Without it a closed loop of identical requests locks into an
+ * artificial limit cycle — every client in step, or perfectly staggered — that real clients do not keep
+ * (docs/validation.md, "Benchmark protocol"). 10 ms was chosen among 2 / 5 / 10 / 20 ms on the dev rows.
+ */
+export const CLIENT_JITTER_S = 0.01;
 
 export function engineSettings(
   backend: Backend,
@@ -82,17 +123,35 @@ export function engineSettings(
   mode: 'agg' | 'disagg',
   harness: BenchProtocol['harness'],
   overrides: ReplayOverrides = {},
+  generated: GeneratedConfigShape | null = null,
 ): EngineSettings {
   const mem = device.memory.hbm.capacityBytes.value ?? 0;
   const frontendCost = overrides.frontend?.[`${backend}/${harness}/${mode}`] ?? FRONTEND[backend][harness][mode];
   const engineTiming = overrides.timing?.[`${backend}/${harness}`] ?? ENGINE_TIMING[backend][harness];
+  const sglangChunk = mem > 160 * GIB ? 16384 : 8192;
+  // aiconfigurator's gap-analysis deployments run the engine config its generator writes (docs/validation.md,
+  // "Engines"): tokens per step sized to one prompt plus headroom, TensorRT-LLM without chunked prefill.
+  if (harness === 'aiconfigurator' && mode === 'agg' && generated !== null && overrides.generatedConfig !== false) {
+    const perStep = generated.maxBatchPerRank + generated.isl + GENERATED_TOKEN_HEADROOM;
+    switch (backend) {
+      case 'trtllm':
+        return { policy: 'mixed', tokenBudget: Math.ceil(perStep / 32) * 32, chunkedPrefill: false, decodesUseBudget: true, timing: engineTiming, frontend: frontendCost };
+      case 'vllm':
+        return { policy: 'mixed', tokenBudget: perStep, chunkedPrefill: true, decodesUseBudget: true, timing: engineTiming, frontend: frontendCost };
+      // SGLang's generated config (--max-prefill-tokens isl + 1500, --enable-mixed-chunk) is not applied: on the
+      // dev rows it doubles the TTFT error (52 % against 23 % median), so those deployments ran SGLang's defaults.
+      case 'sglang':
+      case 'generic':
+        break;
+    }
+  }
   switch (backend) {
     case 'sglang':
-      return { policy: 'prefill-priority', tokenBudget: mem > 160 * GIB ? 16384 : 8192, timing: engineTiming, frontend: frontendCost };
+      return { policy: 'prefill-priority', tokenBudget: sglangChunk, chunkedPrefill: true, decodesUseBudget: true, timing: engineTiming, frontend: frontendCost };
     case 'trtllm':
     case 'vllm':
     case 'generic':
-      return { policy: 'mixed', tokenBudget: 8192, timing: engineTiming, frontend: frontendCost };
+      return { policy: 'mixed', tokenBudget: 8192, chunkedPrefill: true, decodesUseBudget: true, timing: engineTiming, frontend: frontendCost };
   }
 }
 
@@ -110,11 +169,13 @@ const timing = (admitLagSteps: number, recvIntervalSteps = 1, firstTokenHoldStep
  * InferenceX recipes turn on vLLM's `--async-scheduling` (a new request joins two steps later), run TensorRT-LLM
  * with its overlap scheduler and context batching (`batch_wait_timeout_iters` 20 at 0.9 of the token budget) and
  * SGLang with `--scheduler-recv-interval 30 --stream-interval 10` (the first token is streamed with the tenth);
- * aiconfigurator's gap runs use the engines' defaults. The values were chosen among those the recipes use by the
+ * aiconfigurator's gap runs use the engines' defaults but for TensorRT-LLM's overlap scheduler, which its generator
+ * turns on. The values were chosen among those the recipes use by the
  * median TTFT error on the dev rows (docs/validation.md lists the comparison and a hold-out by model).
  */
 export const ENGINE_TIMING: Readonly<Record<Backend, Record<BenchProtocol['harness'], EngineTiming>>> = {
-  trtllm: { inferencex: timing(1, 1, 0, 20, 0.9, 10), aiconfigurator: timing(0) },
+  // aiconfigurator's generator turns TensorRT-LLM's overlap scheduler on for agg engines (disable_overlap_scheduler false).
+  trtllm: { inferencex: timing(1, 1, 0, 20, 0.9, 10), aiconfigurator: timing(1) },
   vllm: { inferencex: timing(2), aiconfigurator: timing(0) },
   sglang: { inferencex: timing(1, 30, 9), aiconfigurator: timing(0) },
   generic: { inferencex: timing(1), aiconfigurator: timing(0) },
@@ -276,39 +337,137 @@ export function resolveRole(role: RoleConfig, model: ModelArch, what: string): R
 }
 
 /**
- * The rule for disaggregated rows that give each role's parallelism and the total concurrency but not the worker
- * counts nor the per-worker batch (docs/validation.md, "Inferred disaggregated deployments"). Such sweeps
- * (InferenceX multi-node, Dynamo recipes) give the decode side the fewest workers that hold the clients at a
- * per-rank batch no larger than `B_max` — 64 for an attention-TP decode worker, 256 per rank for an attention-DP
- * one (the order of the largest batches of the fully given rows of the same harness) — and give the prefill side as many
- * workers as it needs to produce first tokens at the rate the decode side finishes requests, at most 70 % busy:
+ * Two ways the rows' exports write an aggregated MoE engine that resolveRole would take literally
+ * (docs/validation.md, "Parallelism columns"); both are recognised by columns no recipe runs as written:
  *
- *   D = ⌈C / (B_max · dp_d)⌉,   P = ⌈ (C / (OSL · t_decode)) · t_prefill(ISL) / 0.7 ⌉
+ * - tp_size beyond one scale-up domain (16 or 64 on an 8-GPU HGX node) equal to moe_tp_size × moe_ep_size with
+ *   moe_ep_size > 1: the export multiplied the engine's TP by its EP. The engine is attention TP moe_tp_size with
+ *   the experts over moe_ep_size of those GPUs (the rows' ids say so: `…_tp4_ep4` for tp_size 16, moe 4 × 4).
+ * - tp_size above 8 with moe_tp_size = tp_size and moe_ep_size 1 (GB200 rows of 12–72 GPUs): no recipe runs MoE
+ *   tensor parallelism over more than 8 GPUs; the export wrote the world size of a wide-EP engine, which runs
+ *   attention DP with the experts over all its GPUs — as the inferred disaggregated workers (inferredRole).
+ */
+export function exportedAggRole(role: RoleConfig, model: ModelArch, domainChips: number): { readonly role: RoleConfig; readonly note: string } {
+  if (model.moe === null || role.dp !== 1 || role.pp !== 1) return { role, note: '' };
+  const moeTp = role.moeTp ?? role.tp;
+  if (role.tp > domainChips && role.ep > 1 && moeTp * role.ep === role.tp && moeTp % role.ep === 0) {
+    return {
+      role: { ...role, tp: moeTp, ep: role.ep, moeTp: moeTp / role.ep },
+      note: `agg tp_size ${role.tp} read as tp ${moeTp} with ep ${role.ep} (tp_size = moe_tp × moe_ep beyond one ${domainChips}-GPU domain)`,
+    };
+  }
+  if (role.tp > MOE_TP_MAX_GPUS && role.ep <= 1 && moeTp === role.tp) {
+    return {
+      role: { ...inferredRole(role, 'decode', model, 0, Infinity, role.tp), batch: null },
+      note: `agg tp_size ${role.tp} with moe_tp ${moeTp}, ep 1 read as attention DP ${role.tp} + EP ${Math.min(role.tp, model.moe.numExperts)} (wide EP)`,
+    };
+  }
+  return { role, note: '' };
+}
+
+/** No recipe behind the rows runs MoE tensor parallelism over more GPUs than this. */
+export const MOE_TP_MAX_GPUS = 8;
+
+/**
+ * The rule for disaggregated rows that give each role's parallelism and the total concurrency but not the worker
+ * counts nor the per-worker batch (docs/validation.md, "Inferred disaggregated deployments"). Its constants are
+ * read off the 162 fully given disaggregated rows of the same harnesses (InferenceX / Dynamo recipes), where one
+ * deployment serves a whole sweep of concurrencies:
+ *
+ * - attention-TP decode workers (latency configurations) come as a small fixed set — median 4 workers over the 90
+ *   such DeepSeek rows — with the clients spread over them, more only past `maxBatchPerTpWorker` per worker:
+ *   D = max(min(C, 4), ⌈C / 64⌉);
+ * - attention-DP decode workers (throughput configurations) take the clients on as few workers as hold them:
+ *   D = ⌈C / (dp · min(128, KV-limited sequences per rank))⌉ (1 or 2 workers in 54 of the 63 such known rows;
+ *   per-rank batches 1–768, median 64; 128 was chosen among 128 / 256 / 1024 on those rows, docs/validation.md);
+ * - the prefill side is sized to the request rate the decode side sustains, run at full load (the top of the
+ *   fully given sweeps runs their prefill workers at a modelled 0.5–1.8 of capacity, median ≈ 0.9):
+ *   P = ⌈ (C / (OSL · t_decode)) · t_prefill(ISL) / ρ ⌉, ρ = 1,
  *
  * with t_decode the decode step of a rank at its share of the clients and t_prefill(ISL) a prompt's share of a
  * full prefill batch on one prefill worker, both from the performance model.
  */
+export interface InferenceRule {
+  /** Attention-TP decode workers of a latency configuration. */
+  readonly tpDecodeWorkers: number;
+  /** Most clients per attention-TP decode worker before another worker is added. */
+  readonly maxBatchPerTpWorker: number;
+  /** Most clients per attention-DP rank before another decode worker is added. */
+  readonly maxBatchPerDpRank: number;
+  /** Clients per GPU from which a MoE decode worker of up to 8 GPUs runs attention DP (throughput configuration). */
+  readonly dpDecodeMinClientsPerGpu: number;
+  /** Prefill utilisation the deployment is sized for. */
+  readonly prefillTargetBusy: number;
+}
+
+export const INFERENCE_RULE: InferenceRule = {
+  tpDecodeWorkers: 4,
+  maxBatchPerTpWorker: 64,
+  maxBatchPerDpRank: 128,
+  dpDecodeMinClientsPerGpu: 32,
+  prefillTargetBusy: 1,
+};
+
 export function inferDisaggWorkers(
   concurrency: number,
   osl: number,
   decodeRanks: number,
   decodeStepS: (seqsPerRank: number) => number,
   prefillPromptS: number,
-  maxDecodeBatchPerRank = decodeRanks > 1 ? MAX_DECODE_BATCH_PER_DP_RANK : MAX_DECODE_BATCH_PER_TP_WORKER,
+  kvSeqsPerRank = Infinity,
+  rule: InferenceRule = INFERENCE_RULE,
 ): DisaggWorkers {
-  const decodeWorkers = Math.max(1, Math.ceil(concurrency / (maxDecodeBatchPerRank * decodeRanks)));
-  const perRank = Math.max(1, Math.ceil(concurrency / (decodeWorkers * decodeRanks)));
-  const requestsPerS = concurrency / (osl * decodeStepS(perRank));
-  const prefillWorkers = Math.max(1, Math.ceil((requestsPerS * prefillPromptS) / PREFILL_TARGET_BUSY - 1e-9));
+  const c = Math.max(1, concurrency);
+  const decodeWorkers =
+    decodeRanks > 1
+      ? Math.max(1, Math.ceil(c / (decodeRanks * Math.max(1, Math.min(rule.maxBatchPerDpRank, kvSeqsPerRank)))))
+      : Math.max(Math.min(c, rule.tpDecodeWorkers), Math.ceil(c / Math.max(1, Math.min(rule.maxBatchPerTpWorker, kvSeqsPerRank))));
+  const perRank = Math.max(1, Math.ceil(c / (decodeWorkers * decodeRanks)));
+  const requestsPerS = c / (osl * decodeStepS(perRank));
+  const prefillWorkers = Math.max(1, Math.ceil((requestsPerS * prefillPromptS) / rule.prefillTargetBusy - 1e-9));
   return { prefillWorkers, decodeWorkers };
 }
 
-/** Largest decode batch of an attention-TP decode worker in the inferred deployments. */
-export const MAX_DECODE_BATCH_PER_TP_WORKER = 64;
-/** Largest decode batch per rank of an attention-DP decode worker in the inferred deployments. */
-export const MAX_DECODE_BATCH_PER_DP_RANK = 256;
-/** Fraction of the time the inferred prefill workers are busy in steady state. */
-export const PREFILL_TARGET_BUSY = 0.7;
+/**
+ * How the inferred disaggregated rows write a role's parallelism, and how the harness deploys it
+ * (docs/validation.md, "Inferred disaggregated deployments"). Their source lists, per role, the GPUs of one worker
+ * (in tp_size) and a single EP degree copied to both roles; whether attention runs data-parallel is lost. The
+ * fully given rows of the same harness show the practice: a MoE decode worker wider than one 8-GPU node
+ * (WIDE_EP_MIN_GPUS) always runs attention DP with the experts spread over all its GPUs (wide EP); a prefill worker
+ * whose EP degree spans all its GPUs runs attention DP as well. Dense models and narrower workers are read as
+ * written.
+ */
+export function inferredRole(
+  role: RoleConfig,
+  kind: 'prefill' | 'decode',
+  model: ModelArch,
+  concurrency: number,
+  dpMinClientsPerGpu = INFERENCE_RULE.dpDecodeMinClientsPerGpu,
+  wideMinGpus = WIDE_EP_MIN_GPUS,
+): RoleConfig {
+  if (model.moe === null) return role;
+  const gpus = role.tp * role.dp;
+  const wide = kind === 'decode' ? gpus > 1 && (gpus >= wideMinGpus || concurrency >= dpMinClientsPerGpu * gpus) : gpus > 1 && role.ep === gpus;
+  return wide ? { ...role, tp: 1, dp: gpus, ep: Math.min(gpus, model.moe.numExperts), moeTp: 1 } : role;
+}
+
+/**
+ * The wider workers tried, smallest first, for an inferred worker that cannot hold the model (docs/validation.md,
+ * "Inferred disaggregated deployments"): 2, 4 and 8 GPUs — one tray / node — as the fully given twins of such
+ * rows deployed them: a MoE worker as attention DP with the experts over all its GPUs, a dense one as TP.
+ */
+export function widerWorkers(role: RoleConfig, model: ModelArch): RoleConfig[] {
+  const gpus = role.tp * role.dp * role.pp;
+  const out: RoleConfig[] = [];
+  for (const n of [2, 4, 8]) {
+    if (n <= gpus) continue;
+    out.push(model.moe === null ? { ...role, tp: n, dp: 1, pp: 1, ep: 1, moeTp: n } : { ...role, tp: 1, dp: n, pp: 1, ep: Math.min(n, model.moe.numExperts), moeTp: 1 });
+  }
+  return out;
+}
+
+/** Decode workers of at least this many GPUs run attention DP + wide EP in the inferred deployments. */
+export const WIDE_EP_MIN_GPUS = 16;
 
 function blockScaledCheckpoint(model: ModelArch): boolean {
   // DeepSeek, MiniMax and Qwen3 FP8 checkpoints are 128×128 block-scaled; the model parser keeps only the dtype,
@@ -346,8 +505,9 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
   const prec = precisionOf(row, model, device, blockScaledCheckpoint(model));
   if (typeof prec === 'string') return fail(prec);
   const protocol = overrides.protocol ?? protocolOf(row);
-  const settings = engineSettings(backend, device, row.mode, protocol.harness, overrides);
   const c = row.concurrency;
+  const generated = row.mode === 'agg' ? { isl: row.isl, maxBatchPerRank: row.agg?.batch ?? c } : null;
+  const settings = engineSettings(backend, device, row.mode, protocol.harness, overrides, generated);
 
   const ctxOf = (par: Parallelism): PerfContext => ({
     device,
@@ -388,14 +548,17 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     tokenBudgetPerRank: settings.tokenBudget,
     kvTokensPerRank: b.kvTokensPerRank,
     policy,
+    ...(policy === 'prefill-only' ? {} : { chunkedPrefill: settings.chunkedPrefill, decodesUseBudget: settings.decodesUseBudget }),
     timing: settings.timing,
     stepCost: b.cost,
   });
-  const lengths = drawRequests(protocol, row.isl, row.osl, c, settings.frontend);
+  const lengths = drawRequests(protocol, row.isl, row.osl, c, settings.frontend, 1, overrides.clientJitterS ?? CLIENT_JITTER_S);
   const workload: BenchWorkload = { clients: c, ...lengths, frontendLatencyS: settings.frontend.latencyS, frontendOutS: settings.frontend.outS };
 
   if (row.mode === 'agg') {
-    const role = row.agg!;
+    const exported = exportedAggRole(row.agg!, model, device.scaleUp.domainChips.value ?? 8);
+    if (exported.note) notes.push(exported.note);
+    const role = exported.role;
     const b = build(role, 'agg');
     if (typeof b === 'string') return fail(b);
     const dp = b.ctx.par.dp;
@@ -415,37 +578,56 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
       chips,
       note: notes.join('; '),
       weightTier: b.plan.weightTier,
+      disaggLoad: null,
     };
   }
-  const p = row.prefill!;
-  const d = row.decode!;
-  const pb = build(p, 'prefill');
-  if (typeof pb === 'string') return fail(pb);
-  const db = build(d, 'decode');
-  if (typeof db === 'string') return fail(db);
+  const rule: InferenceRule = { ...INFERENCE_RULE, ...overrides.inference };
+  // Inferred rows write each role's GPUs per worker into tp_size and one EP degree for both roles: read them as
+  // the harness deploys such workers (inferredRole).
+  const p0 = configKnown ? row.prefill! : inferredRole(row.prefill!, 'prefill', model, c);
+  const d0 = configKnown ? row.decode! : inferredRole(row.decode!, 'decode', model, c, rule.dpDecodeMinClientsPerGpu);
+  // An inferred worker too small to hold the model is widened as its deployers did (fitWorker).
+  const fit = (r: RoleConfig, what: 'prefill' | 'decode'): { role: RoleConfig; built: Built } | string => {
+    const first = build(r, what);
+    if (typeof first !== 'string' || configKnown) return typeof first === 'string' ? first : { role: r, built: first };
+    for (const wider of widerWorkers(r, model)) {
+      const b = build(wider, what);
+      if (typeof b === 'string') continue;
+      notes.push(`${what} worker of ${r.tp * r.dp} GPU(s) cannot hold the model: widened to ${wider.tp * wider.dp} (${wider.dp > 1 ? 'attention DP + EP' : 'TP'})`);
+      return { role: wider, built: b };
+    }
+    return first;
+  };
+  const pf = fit(p0, 'prefill');
+  if (typeof pf === 'string') return fail(pf);
+  const df = fit(d0, 'decode');
+  if (typeof df === 'string') return fail(df);
+  const [p, pb, d, db] = [pf.role, pf.built, df.role, df.built];
   const ddp = db.ctx.par.dp;
+  const meanIsl = mean(lengths.promptTokens);
+  const meanOsl = mean(lengths.outputTokens);
+  const decodeStepS = (perRank: number): number =>
+    db.cost({
+      numTokens: perRank * ddp,
+      numSeqs: perRank * ddp,
+      numPrefillSeqs: 0,
+      prefillTokens: 0,
+      prefillAttnPairs: 0,
+      prefillKvTokens: 0,
+      numDecodeSeqs: perRank * ddp,
+      decodeKvTokens: perRank * ddp * (meanIsl + meanOsl / 2),
+    }).totalS;
+  // A prompt's share of a full prefill batch of every rank of one prefill worker.
+  const q = Math.round(meanIsl);
+  const k = Math.max(1, Math.floor(settings.tokenBudget / Math.max(1, q))) * pb.ctx.par.dp;
+  const batchS = pb.cost({ numTokens: q * k, numSeqs: k, numPrefillSeqs: k, prefillTokens: q * k, prefillAttnPairs: (k * q * (q + 1)) / 2, prefillKvTokens: q * k, numDecodeSeqs: 0, decodeKvTokens: 0 }).totalS;
+  const disaggLoad: DisaggLoad = { prefillPromptS: batchS / k, decodeStepS, decodeRanks: ddp };
   let workers: DisaggWorkers;
   if (p.workers !== null && d.workers !== null) workers = { prefillWorkers: p.workers, decodeWorkers: d.workers };
   else {
-    const meanIsl = mean(lengths.promptTokens);
-    const meanOsl = mean(lengths.outputTokens);
-    const decodeStepS = (perRank: number): number =>
-      db.cost({
-        numTokens: perRank * ddp,
-        numSeqs: perRank * ddp,
-        numPrefillSeqs: 0,
-        prefillTokens: 0,
-        prefillAttnPairs: 0,
-        prefillKvTokens: 0,
-        numDecodeSeqs: perRank * ddp,
-        decodeKvTokens: perRank * ddp * (meanIsl + meanOsl / 2),
-      }).totalS;
-    // A prompt's share of a full prefill batch of every rank of one prefill worker.
-    const q = Math.round(meanIsl);
-    const k = Math.max(1, Math.floor(settings.tokenBudget / Math.max(1, q))) * pb.ctx.par.dp;
-    const batchS = pb.cost({ numTokens: q * k, numSeqs: k, numPrefillSeqs: k, prefillTokens: q * k, prefillAttnPairs: (k * q * (q + 1)) / 2, prefillKvTokens: q * k, numDecodeSeqs: 0, decodeKvTokens: 0 }).totalS;
-    const bMax = overrides.maxDecodeBatch;
-    workers = inferDisaggWorkers(c, meanOsl, ddp, decodeStepS, batchS / k, bMax ? (ddp > 1 ? bMax.dp : bMax.tp) : undefined);
+    // Sequences a decode rank's KV cache holds at full length (the engine's batch cannot exceed it).
+    const kvSeqsPerRank = Math.floor(db.kvTokensPerRank / Math.max(1, row.isl + row.osl));
+    workers = inferDisaggWorkers(c, meanOsl, ddp, decodeStepS, disaggLoad.prefillPromptS, kvSeqsPerRank, rule);
   }
   const chips = workers.prefillWorkers * pb.chips + workers.decodeWorkers * db.chips;
   if (row.numGpus !== null && row.numGpus !== chips) return fail(`the deployment has ${chips} GPUs; num_gpus says ${row.numGpus}`);
@@ -475,6 +657,7 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     chips,
     note: notes.join('; '),
     weightTier: db.plan.weightTier,
+    disaggLoad,
   };
 }
 

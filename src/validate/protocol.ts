@@ -44,7 +44,8 @@ export function drawRequests(
   clients: number,
   frontend: { readonly requestS: number; readonly perPromptTokenS: number },
   seed = 1,
-): { promptTokens: number[]; outputTokens: number[]; frontendServiceS: number[] } {
+  clientJitterS = 0,
+): { promptTokens: number[]; outputTokens: number[]; frontendServiceS: number[]; clientDelayS: number[] } {
   const n = protocol.requestsPerClient * clients;
   const rng = new Rng(seed);
   const uniform = (len: number): number => {
@@ -54,10 +55,13 @@ export function drawRequests(
   const promptTokens = new Array<number>(n);
   const outputTokens = new Array<number>(n);
   const frontendServiceS = new Array<number>(n);
+  const clientDelayS = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     promptTokens[i] = uniform(isl);
     outputTokens[i] = uniform(osl);
     frontendServiceS[i] = frontend.requestS + frontend.perPromptTokenS * promptTokens[i]!;
   }
-  return { promptTokens, outputTokens, frontendServiceS };
+  // Drawn after the lengths so that the lengths do not depend on the jitter.
+  for (let i = 0; i < n; i++) clientDelayS[i] = clientJitterS > 0 ? rng.exponential(clientJitterS) : 0;
+  return { promptTokens, outputTokens, frontendServiceS, clientDelayS };
 }

@@ -57,7 +57,7 @@ export const PAGE_BODY = `
     <label>Budget ($/h)<input id="budget" type="number" placeholder="none" step="any" data-noauto></label>
     <label>Requests/sim<input id="plan-requests" type="number" value="400" data-noauto></label>
     <button id="plan-button" type="button">Find the cheapest deployment</button>
-    <p class="note">Searches colocated and prefill/decode deployments over the three devices above at the workload and SLO; the best join the charts.</p>
+    <p class="note">Searches colocated, prefill/decode, attention/FFN-disaggregated and speculative-decoding deployments (draft: the smallest bundled model of the same family, α 0.8 assumed) over the three devices above at the workload and SLO; the best join the charts.</p>
   </fieldset>
 </form>
 <main id="main">
@@ -65,7 +65,8 @@ export const PAGE_BODY = `
   <div id="status"></div>
   <section class="card wide" id="frontier"><div class="chart"><canvas id="frontier-canvas"></canvas></div>
     <p class="note">Each deployment at 1–128 closed-loop clients; tokens/s per chip from the simulated output rate and the deployment's chips; $ and MW from the catalog figures listed under Sources.</p></section>
-  <section class="card"><div class="chart"><canvas id="cdf-canvas"></canvas></div></section>
+  <section class="card" id="cdf"><div class="chart"><canvas id="cdf-canvas"></canvas></div>
+    <p class="note">Each deployment's TTFT and TPOT distribution over the requests of one run at the workload's rate: the simulator's quantiles 0.1 %, 1 %, 5 %, 10 % … 99 %, 99.9 % (metrics.cdf; DDSketch, 0.5 % relative accuracy).</p></section>
   <section class="card"><div class="chart"><canvas id="util-canvas"></canvas></div></section>
   <section class="card wide"><div class="chart"><canvas id="afd-canvas"></canvas></div><p id="afd-note" class="note"></p></section>
   <section class="card wide"><h3>Planner</h3><div id="plan-result" class="note">Press “Find the cheapest deployment”.</div></section>

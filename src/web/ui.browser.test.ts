@@ -32,6 +32,19 @@ declare const document: {
 };
 
 const seriesOf = async (page: Page): Promise<string> => (await page.getAttribute('#frontier', 'data-series')) ?? '';
+const cdfOf = async (page: Page): Promise<Array<{ label: string; points: number[][] }>> => JSON.parse((await page.getAttribute('#cdf', 'data-series')) ?? '[]');
+
+/** A latency CDF as plotted: many quantiles (not just p50/p90/p99), rising in both latency and share. */
+function assertCdf(series: Array<{ label: string; points: number[][] }>, deployments: number): void {
+  assert.equal(series.length, 2 * deployments, JSON.stringify(series.map((s) => s.label)));
+  for (const s of series) {
+    assert.match(s.label, / · (TTFT|TPOT)$/);
+    assert.ok(s.points.length > 3, `${s.label}: ${s.points.length} points`);
+    for (let i = 1; i < s.points.length; i++) {
+      assert.ok(s.points[i]![0]! >= s.points[i - 1]![0]! && s.points[i]![1]! > s.points[i - 1]![1]!, `${s.label} is not a CDF: ${JSON.stringify(s.points)}`);
+    }
+  }
+}
 
 async function settled(page: Page, state: 'ready' | 'error'): Promise<void> {
   await page.waitForFunction((s) => document.body.dataset.state === s, state, { timeout: 90_000 });
@@ -91,6 +104,8 @@ test('web UI in Chromium: redraws on change, reports bad input, survives bad req
     const first = await seriesOf(page);
     const firstSeries = JSON.parse(first) as Array<{ label: string; points: number[][] }>;
     assert.ok(firstSeries.length >= 2 && firstSeries.every((s) => s.points.length > 0), first);
+    const firstCdf = await cdfOf(page);
+    assertCdf(firstCdf, firstSeries.length);
     await page.screenshot({ path: path.join(ARTIFACTS, 'ui.png'), fullPage: true });
 
     // Another model: every curve moves.
@@ -104,6 +119,10 @@ test('web UI in Chromium: redraws on change, reports bad input, survives bad req
     assert.match(after[0]!.label, /b200/);
     assert.notDeepEqual(after[0]!.points, before[0]!.points);
     assert.notDeepEqual(before[0]!.points, firstSeries[0]!.points);
+    // The latency CDFs moved with them.
+    const changedCdf = await cdfOf(page);
+    assertCdf(changedCdf, after.length);
+    assert.notDeepEqual(changedCdf[0]!.points, firstCdf[0]!.points);
     await page.screenshot({ path: path.join(ARTIFACTS, 'ui-changed.png'), fullPage: true });
 
     // An attention/FFN-disaggregated deployment joins the charts with its per-layer timeline.
@@ -158,6 +177,7 @@ test('web UI in Chromium: redraws on change, reports bad input, survives bad req
     await rep.goto(pathToFileURL(report).href);
     await settled(rep, 'ready');
     assert.ok(await rep.evaluate(() => [...document.querySelectorAll('canvas')].every((c) => c.width > 0)));
+    assertCdf(await cdfOf(rep), 1);
     await rep.screenshot({ path: path.join(ARTIFACTS, 'report.png'), fullPage: true });
 
     assert.deepEqual(external, [], 'no request left the machine');

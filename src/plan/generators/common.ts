@@ -72,3 +72,37 @@ export function ttftPrompt(ctx: GeneratorContext): number {
   const t = ctx.request.slo.ttft;
   return t ? ctx.stats.promptTokensAt(quantileOf(t.percentile)) : ctx.stats.meanPromptTokens;
 }
+
+/**
+ * Something a generator adds to a decode pool — speculative decoding (spec.ts): per decode design, the decode
+ * facts it turns into (per-token time of a round), what it adds to each decode replica, and the topology field.
+ */
+export interface DecodeAddOn {
+  readonly kind: string;
+  readonly at: (design: PoolDesign, f: PoolFacts) => DecodeAddOnChoice | { readonly reason: string };
+}
+
+export interface DecodeAddOnChoice {
+  /** The decode facts with the add-on: decodeStepS is the time per generated token of a sequence. */
+  readonly facts: PoolFacts;
+  readonly keyPart: string;
+  readonly labelPart: string;
+  readonly chipsPerUnit: number;
+  readonly usdPerHourPerUnit: number;
+  readonly wattsPerUnit: number | null;
+  /** The topology's `spec` field for this many decode replicas. */
+  readonly field: (decodeReplicas: number) => Record<string, unknown>;
+  readonly notes: readonly string[];
+}
+
+export const isChoice = (x: DecodeAddOnChoice | { readonly reason: string }): x is DecodeAddOnChoice => 'facts' in x;
+
+/** A slot's per-replica cost, plus what an add-on puts beside each replica. */
+export function unitCost(device: Device, f: PoolFacts, add: DecodeAddOnChoice | null): { chipsPerUnit: number; usdPerHourPerUnit: number; wattsPerUnit: number | null } {
+  const watts = device.powerW.value === null ? null : f.chipsPerReplica * device.powerW.value;
+  return {
+    chipsPerUnit: f.chipsPerReplica + (add?.chipsPerUnit ?? 0),
+    usdPerHourPerUnit: f.chipsPerReplica * device.priceUsdPerHour.value! + (add?.usdPerHourPerUnit ?? 0),
+    wattsPerUnit: watts === null || (add && add.wattsPerUnit === null) ? null : watts + (add?.wattsPerUnit ?? 0),
+  };
+}

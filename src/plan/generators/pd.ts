@@ -1,8 +1,12 @@
 import type { Device } from '../../hardware/types.js';
 import type { PoolFacts } from '../bounds.js';
 import { fmt } from '../slo.js';
-import { ceilish, parLabel, poolInput, type CandidateGenerator, type InfeasibleShape, type Shape } from '../space.js';
+import { ceilish, parLabel, poolInput, type CandidateGenerator, type GeneratorContext, type InfeasibleShape, type Shape } from '../space.js';
+import type { TopologyInput } from '../types.js';
 import {
+  isChoice,
+  unitCost,
+  type DecodeAddOn,
   DEFAULT_BATCHED_TOKENS,
   DEFAULT_MAX_SEQS,
   decodeCapVariants,
@@ -19,79 +23,97 @@ import {
 export const pdGenerator: CandidateGenerator = {
   kind: 'pd',
   description: 'prefill pool → KV transfer → decode pool',
-  generate(ctx) {
-    const shapes: Shape[] = [];
-    const infeasible: InfeasibleShape[] = [];
-    const s = ctx.stats;
-    const caps = { maxNumSeqs: DEFAULT_MAX_SEQS, maxNumBatchedTokens: DEFAULT_BATCHED_TOKENS };
-    const prefills = ctx.devices.prefill.flatMap((d) => designsOf(ctx, d, caps));
-    const decodes = ctx.devices.decode.flatMap((d) =>
-      designsOf(ctx, d, caps).flatMap((base) => {
-        const f = ctx.facts(base);
-        const why = decodeInfeasibility(ctx, f);
-        if (why) {
-          infeasible.push({ key: `pd|*|${d.id}|${parLabel(base.par)}`, label: `pd decode ${d.id} ${parLabel(base.par)}`, reason: why });
-          return [];
-        }
-        return decodeCapVariants(decodeUnits(ctx, f).sloBatch).map((maxNumSeqs) => ({ ...base, maxNumSeqs }));
-      }),
-    );
-    const prompt = ttftPrompt(ctx);
-    const ttft = ctx.request.slo.ttft;
-    for (const p of prefills) {
-      const pf = ctx.facts(p);
-      if (!pf.fits) continue;
-      if (pf.kvTokens < s.maxPromptTokens + 1) {
-        infeasible.push({ key: `pd|${p.device.id}|${parLabel(p.par)}|*`, label: `pd prefill ${p.device.id} ${parLabel(p.par)}`, reason: `the longest prompt (${s.maxPromptTokens} tokens) does not fit its ${pf.kvTokens}-token KV cache` });
+  generate: (ctx) => pdShapes(ctx, null),
+};
+
+/** The PD shapes, optionally with an add-on (speculative decoding) on the decode pool. */
+export function pdShapes(ctx: GeneratorContext, addOn: DecodeAddOn | null): { shapes: Shape[]; infeasible: InfeasibleShape[] } {
+  const shapes: Shape[] = [];
+  const infeasible: InfeasibleShape[] = [];
+  const s = ctx.stats;
+  const kind = addOn ? addOn.kind : 'pd';
+  const keyHead = kind === 'pd' ? 'pd' : `${kind}|pd`;
+  const caps = { maxNumSeqs: DEFAULT_MAX_SEQS, maxNumBatchedTokens: DEFAULT_BATCHED_TOKENS };
+  const prefills = ctx.devices.prefill.flatMap((d) => designsOf(ctx, d, caps));
+  const decodes = ctx.devices.decode.flatMap((d) =>
+    designsOf(ctx, d, caps).flatMap((base) => {
+      const raw = ctx.facts(base);
+      const add = addOn ? addOn.at(base, raw) : null;
+      const label = `pd decode ${d.id} ${parLabel(base.par)}${addOn ? ` + ${addOn.kind}` : ''}`;
+      if (add && !isChoice(add)) {
+        infeasible.push({ key: `${keyHead}|*|${d.id}|${parLabel(base.par)}`, label, reason: add.reason });
+        return [];
+      }
+      const why = decodeInfeasibility(ctx, add ? add.facts : raw);
+      if (why) {
+        infeasible.push({ key: `${keyHead}|*|${d.id}|${parLabel(base.par)}${add ? add.keyPart : ''}`, label: `pd decode ${d.id} ${parLabel(base.par)}${add ? add.labelPart : ''}`, reason: why });
+        return [];
+      }
+      return decodeCapVariants(decodeUnits(ctx, add ? add.facts : raw).sloBatch).flatMap((maxNumSeqs) => {
+        const design = { ...base, maxNumSeqs };
+        const a = addOn ? (maxNumSeqs === base.maxNumSeqs ? add : addOn.at(design, ctx.facts(design))) : null;
+        if (a && !isChoice(a)) return [];
+        return [{ design, add: a }];
+      });
+    }),
+  );
+  const prompt = ttftPrompt(ctx);
+  const ttft = ctx.request.slo.ttft;
+  for (const p of prefills) {
+    const pf = ctx.facts(p);
+    if (!pf.fits) continue;
+    if (pf.kvTokens < s.maxPromptTokens + 1) {
+      infeasible.push({ key: `${keyHead}|${p.device.id}|${parLabel(p.par)}|*`, label: `pd prefill ${p.device.id} ${parLabel(p.par)}`, reason: `the longest prompt (${s.maxPromptTokens} tokens) does not fit its ${pf.kvTokens}-token KV cache` });
+      continue;
+    }
+    const prefillS = pf.prefillS(prompt);
+    for (const { design: d, add } of decodes) {
+      const raw = ctx.facts(d);
+      const df = add ? add.facts : raw;
+      const key = `${keyHead}|${p.device.id}|${parLabel(p.par)}|${d.device.id}|${parLabel(d.par)}|seqs${d.maxNumSeqs}${add ? add.keyPart : ''}`;
+      const label = (c: readonly number[]): string =>
+        `pd prefill ${c[0]} × (${pf.chipsPerReplica} × ${p.device.id} ${parLabel(p.par)}) → decode ${c[1]} × (${raw.chipsPerReplica} × ${d.device.id} ${parLabel(d.par)}), ≤${d.maxNumSeqs} seqs${add ? add.labelPart : ''}`;
+      const link = kvLinkOf(p.device, d.device);
+      if (link === null) {
+        infeasible.push({ key, label: label([1, 1]), reason: `the catalog has no scale-out bandwidth for ${p.device.id} or ${d.device.id}` });
         continue;
       }
-      const prefillS = pf.prefillS(prompt);
-      for (const d of decodes) {
-        const df = ctx.facts(d);
-        const key = `pd|${p.device.id}|${parLabel(p.par)}|${d.device.id}|${parLabel(d.par)}|seqs${d.maxNumSeqs}`;
-        const label = (c: readonly number[]): string =>
-          `pd prefill ${c[0]} × (${pf.chipsPerReplica} × ${p.device.id} ${parLabel(p.par)}) → decode ${c[1]} × (${df.chipsPerReplica} × ${d.device.id} ${parLabel(d.par)}), ≤${d.maxNumSeqs} seqs`;
-        const link = kvLinkOf(p.device, d.device);
-        if (link === null) {
-          infeasible.push({ key, label: label([1, 1]), reason: `the catalog has no scale-out bandwidth for ${p.device.id} or ${d.device.id}` });
-          continue;
-        }
-        const transferS = (prompt * pf.kvBytesPerToken) / (link.bandwidthBytesPerS * pf.chipsPerReplica);
-        const exposedS = Math.max(transferS / ctx.deps.model.numLayers, transferS - prefillS) + link.latencyS;
-        if (ttft && (prefillS + exposedS) * 1e3 > ttft.ms) {
-          infeasible.push({
-            key,
-            label: label([1, 1]),
-            reason: `prefilling and sending a ${Math.round(prompt)}-token prompt (the ${ttft.percentile} prompt) takes ${fmt((prefillS + exposedS) * 1e3)} ms > TTFT ${fmt(ttft.ms)} ms`,
-          });
-          continue;
-        }
-        const promptTokPerS = s.ratePerS * s.meanPromptTokens;
-        const pMin = ceilish(promptTokPerS / pf.prefillTokensPerS);
-        const dec = decodeUnits(ctx, df);
-        shapes.push({
+      const transferS = (prompt * pf.kvBytesPerToken) / (link.bandwidthBytesPerS * pf.chipsPerReplica);
+      const exposedS = Math.max(transferS / ctx.deps.model.numLayers, transferS - prefillS) + link.latencyS;
+      if (ttft && (prefillS + exposedS) * 1e3 > ttft.ms) {
+        infeasible.push({
           key,
-          kind: 'pd',
-          slots: [
-            slot('prefill', p.device, pf, pMin, `prefill throughput: ${fmt(promptTokPerS)} prompt tok/s, one replica prefills at most ${fmt(pf.prefillTokensPerS)}`, Math.max(pMin, Math.ceil(promptTokPerS / pf.prefillTokensPerS / 0.7))),
-            slot('decode', d.device, df, dec.min, dec.minReason, Math.max(dec.min, dec.start)),
-          ],
-          topology: (c) => ({ kind: 'pd', prefill: poolInput(p, c[0]!), decode: poolInput(d, c[1]!) }),
-          label,
-          blame: (failed) => {
-            const out = new Set<number>();
-            for (const k of failed) {
-              if (k === 'ttft') out.add(0);
-              if (k === 'tpot' || k === 'user-speed' || k === 'rejected') out.add(1);
-            }
-            return [...out].sort();
-          },
+          label: label([1, 1]),
+          reason: `prefilling and sending a ${Math.round(prompt)}-token prompt (the ${ttft.percentile} prompt) takes ${fmt((prefillS + exposedS) * 1e3)} ms > TTFT ${fmt(ttft.ms)} ms`,
         });
+        continue;
       }
+      const promptTokPerS = s.ratePerS * s.meanPromptTokens;
+      const pMin = ceilish(promptTokPerS / pf.prefillTokensPerS);
+      const dec = decodeUnits(ctx, df);
+      shapes.push({
+        key,
+        kind,
+        slots: [
+          slot('prefill', p.device, pf, pMin, `prefill throughput: ${fmt(promptTokPerS)} prompt tok/s, one replica prefills at most ${fmt(pf.prefillTokensPerS)}`, Math.max(pMin, Math.ceil(promptTokPerS / pf.prefillTokensPerS / 0.7))),
+          { role: 'decode' as const, deviceId: d.device.id, ...unitCost(d.device, raw, add), minUnits: dec.min, minUnitsReason: dec.minReason, startUnits: Math.max(dec.min, dec.start) },
+        ],
+        topology: (c) => ({ kind: 'pd', prefill: poolInput(p, c[0]!), decode: poolInput(d, c[1]!), ...(add ? { spec: add.field(c[1]!) } : {}) }) as TopologyInput,
+        label,
+        blame: (failed) => {
+          const out = new Set<number>();
+          for (const k of failed) {
+            if (k === 'ttft') out.add(0);
+            if (k === 'tpot' || k === 'user-speed' || k === 'rejected') out.add(1);
+          }
+          return [...out].sort();
+        },
+        ...(add ? { notes: add.notes } : {}),
+      });
     }
-    return { shapes, infeasible };
-  },
-};
+  }
+  return { shapes, infeasible };
+}
 
 function slot(role: 'prefill' | 'decode', device: Device, f: PoolFacts, minUnits: number, minUnitsReason: string, startUnits: number) {
   return {
@@ -107,7 +129,7 @@ function slot(role: 'prefill' | 'decode', device: Device, f: PoolFacts, minUnits
 }
 
 /** The scale-out link the simulator uses between two devices (run.ts kvLink with class scale-out). */
-function kvLinkOf(a: Device, b: Device): { bandwidthBytesPerS: number; latencyS: number } | null {
+export function kvLinkOf(a: Device, b: Device): { bandwidthBytesPerS: number; latencyS: number } | null {
   const bwA = a.scaleOut.bandwidthBytesPerS.value;
   const bwB = b.scaleOut.bandwidthBytesPerS.value;
   if (bwA === null || bwB === null) return null;

@@ -138,7 +138,7 @@ function run(): void {
         drawFrontier($<HTMLCanvasElement>('frontier-canvas'), m.frontiers);
         $('frontier').dataset.series = JSON.stringify(frontierSeries(m.frontiers));
       }
-      drawCdf($<HTMLCanvasElement>('cdf-canvas'), ok);
+      $('cdf').dataset.series = JSON.stringify(drawCdf($<HTMLCanvasElement>('cdf-canvas'), ok));
       drawUtilisation($<HTMLCanvasElement>('util-canvas'), ok);
       if (m.afd) {
         drawAfd($<HTMLCanvasElement>('afd-canvas'), m.afd);

@@ -67,27 +67,47 @@ export function drawFrontier(canvas: HTMLCanvasElement, r: FrontierResult): void
   });
 }
 
-/** Latency CDF through the quantiles the simulator reports (p50, p90, p99). */
-export function drawCdf(canvas: HTMLCanvasElement, runs: ReadonlyArray<{ label: string; metrics: Metrics }>): void {
-  const datasets: ChartDataset<'scatter'>[] = [];
-  runs.forEach((r, i) => {
-    const color = PALETTE[i % PALETTE.length]!;
-    for (const [name, s, dash] of [['TTFT', r.metrics.ttftMs, []], ['TPOT', r.metrics.tpotMs, [6, 3]]] as const) {
-      if (!s) continue;
-      datasets.push({
-        label: `${r.label} · ${name}`,
-        data: [
-          { x: s.p50, y: 0.5 },
-          { x: s.p90, y: 0.9 },
-          { x: s.p99, y: 0.99 },
-        ],
-        showLine: true,
-        stepped: false,
-        borderColor: color,
-        backgroundColor: color,
-        borderDash: [...dash],
-      });
+/** The latency CDF series as plotted: x in ms, y the share of requests at or below it. */
+export function cdfSeries(runs: ReadonlyArray<{ label: string; metrics: Metrics }>): SeriesSummary[] {
+  const out: SeriesSummary[] = [];
+  for (const r of runs) {
+    const cdf = (r.metrics as Partial<Metrics>).cdf;
+    for (const [name, pairs, summary] of [
+      ['TTFT', cdf?.ttftS, r.metrics.ttftMs],
+      ['TPOT', cdf?.tpotS, r.metrics.tpotMs],
+    ] as const) {
+      // metrics.cdf: [quantile, seconds] pairs from the simulator's sketch; older results only have p50/p90/p99.
+      const points: Array<readonly [number, number]> =
+        pairs && pairs.length > 0
+          ? pairs.map(([q, valueS]) => [round(valueS * 1e3), q] as const)
+          : summary
+            ? [
+                [round(summary.p50), 0.5],
+                [round(summary.p90), 0.9],
+                [round(summary.p99), 0.99],
+              ]
+            : [];
+      if (points.length > 0) out.push({ label: `${r.label} · ${name}`, points });
     }
+  }
+  return out;
+}
+
+/** Latency CDFs (TTFT solid, TPOT dashed) of each run at the workload rate, from `metrics.cdf`. */
+export function drawCdf(canvas: HTMLCanvasElement, runs: ReadonlyArray<{ label: string; metrics: Metrics }>): SeriesSummary[] {
+  const series = cdfSeries(runs);
+  const datasets: ChartDataset<'scatter'>[] = series.map((s) => {
+    const run = runs.findIndex((r) => s.label.startsWith(`${r.label} · `));
+    const color = PALETTE[Math.max(0, run) % PALETTE.length]!;
+    return {
+      label: s.label,
+      data: s.points.map(([x, y]) => ({ x, y })),
+      showLine: true,
+      borderColor: color,
+      backgroundColor: color,
+      borderDash: s.label.endsWith('TPOT') ? [6, 3] : [],
+      pointRadius: 2,
+    };
   });
   replace(canvas, {
     type: 'scatter',
@@ -95,13 +115,14 @@ export function drawCdf(canvas: HTMLCanvasElement, runs: ReadonlyArray<{ label: 
     options: {
       responsive: true,
       maintainAspectRatio: false,
-      plugins: { title: { display: true, text: 'Latency CDF at the workload rate (p50, p90, p99)' } },
+      plugins: { title: { display: true, text: 'Latency CDF at the workload rate (TTFT solid, TPOT dashed; quantiles 0.1 % … 99.9 %)' } },
       scales: {
         x: { type: 'logarithmic', title: { display: true, text: 'ms' } },
-        y: { min: 0, max: 1, title: { display: true, text: 'share of requests' } },
+        y: { min: 0, max: 1, title: { display: true, text: 'share of requests at or below' } },
       },
     },
   });
+  return series;
 }
 
 export function drawUtilisation(canvas: HTMLCanvasElement, runs: ReadonlyArray<{ label: string; metrics: Metrics }>): void {

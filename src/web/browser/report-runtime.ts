@@ -23,7 +23,7 @@ function draw(): void {
     f.parentElement?.setAttribute('data-series', JSON.stringify(frontierSeries(data.frontier)));
   }
   const c = canvas('cdf-canvas');
-  if (c && data.runs) drawCdf(c, data.runs);
+  if (c && data.runs) c.parentElement?.setAttribute('data-series', JSON.stringify(drawCdf(c, data.runs)));
   const u = canvas('util-canvas');
   if (u && data.runs) drawUtilisation(u, data.runs);
   document.body.dataset.state = 'ready';

@@ -3,6 +3,7 @@ import { Catalog } from '../../hardware/catalog.js';
 import type { ModelArch } from '../../models/types.js';
 import { memoryPlan } from '../../perf/memory-plan.js';
 import { makeStepCost } from '../../perf/step-cost.js';
+import { defaultDraftModels } from '../../plan/drafts.js';
 import { sweepFrontiers } from '../../plan/frontier.js';
 import { planDeployments } from '../../plan/search.js';
 import type { Evaluation, PlanRequest } from '../../plan/types.js';
@@ -53,7 +54,9 @@ class UserError extends Error {}
 
 function evaluate(s: Scenario): Evaluation {
   try {
-    const r = runScenario(s, { catalog, model: modelOf(s.model), trace: s.workload.trace ? traceOf(s.workload.trace) : null, memoryPlan, makeStepCost });
+    const draft = s.topology.spec?.draft;
+    const draftModel = draft?.kind === 'model' ? modelOf(draft.model) : undefined;
+    const r = runScenario(s, { catalog, model: modelOf(s.model), trace: s.workload.trace ? traceOf(s.workload.trace) : null, memoryPlan, makeStepCost, ...(draftModel ? { draftModel } : {}) });
     return { ok: true, chips: r.chips, metrics: r.metrics, scenario: r.scenario, warnings: r.warnings, ...(r.afd ? { afd: r.afd } : {}) };
   } catch (e) {
     if (isUsageError(e) || e instanceof UserError) return { ok: false, error: e.message };
@@ -140,6 +143,8 @@ async function plan(id: number, r: UiPlanRequest): Promise<void> {
     trace: r.workload.trace ? traceOf(r.workload.trace) : null,
     memoryPlan,
     makeStepCost,
+    // The same default draft rule as the CLI, over the bundled models.
+    draftModels: defaultDraftModels(model, Object.values(data.models)),
     evaluate: async (s) => evaluate(s),
     onProgress: (p) => post({ type: 'progress', id, done: p.shapesDone, total: p.shapesTotal }),
   });
