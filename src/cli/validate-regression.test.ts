@@ -36,7 +36,8 @@ test('dev sample: the median errors stay within the reached bounds', () => {
   const rows = sample();
   assert.equal(rows.length, 46);
   const s = summariseValidation(predictRows(rows));
-  assert.ok(s.predicted >= 45, `predicted ${s.predicted}/${s.rows}`);
+  // Every row is predicted since inferred workers too small for the model are widened (deployment.ts widerWorkers).
+  assert.equal(s.predicted, s.rows, `predicted ${s.predicted}/${s.rows}`);
   const known = s.by.configKnown['true']!;
   const inferred = s.by.configKnown['false']!;
   const check = (what: string, value: number | null, bound: number): void => assert.ok(value !== null && value <= bound, `${what} median APE ${value} > ${bound}`);

@@ -28,16 +28,15 @@ test('BlockHashTable behaves like a Map under random set/delete/get (growth, wra
   );
 });
 
-test('BlockHashTable.retain keeps exactly the entries the predicate keeps, and they stay reachable', () => {
+test('RepeatFinder agrees with a Set on lists made of monotone runs (its fast path), repeats or not', () => {
+  const f = new RepeatFinder();
+  const run = fc.tuple(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(-1, 1), fc.integer({ min: 1, max: 3 }));
   fc.assert(
-    fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 5000 }).map((i) => i * 4_194_304 + (i % 11)), { maxLength: 300 }), fc.integer({ min: 2, max: 5 }), (keys, mod) => {
-      const t = new BlockHashTable(16);
-      keys.forEach((k, i) => t.set(k, i));
-      t.retain((_k, v) => v % mod !== 0);
-      keys.forEach((k, i) => assert.equal(t.get(k), i % mod !== 0 ? i : -1));
-      assert.equal(t.size, keys.filter((_k, i) => i % mod !== 0).length);
+    fc.property(fc.array(run, { minLength: 1, maxLength: 3 }), (runs) => {
+      const xs = runs.flatMap(([start, len, dir, stride]) => Array.from({ length: len }, (_v, i) => start + dir * stride * i));
+      assert.equal(f.hasRepeat(xs), new Set(xs).size !== xs.length);
     }),
-    { numRuns: 200, seed: 5 },
+    { numRuns: 1000, seed: 11 },
   );
 });
 

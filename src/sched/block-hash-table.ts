@@ -6,6 +6,9 @@
  * one allocates only when it grows.
  */
 const EMPTY = -1;
+const EMPTY_SLOT = 0; // meta[4i + 2] holds value + 1, so a zeroed buffer is all free slots
+/** The table grows when more than 1 / MAX_LOAD_INVERSE of its slots are taken: short probe clusters, as homes come in runs of 8. */
+const MAX_LOAD_INVERSE = 4;
 const scratch = new Float64Array(1);
 const scratchBits = new Uint32Array(scratch.buffer);
 
@@ -25,19 +28,31 @@ function mix(key: number): number {
 function home(key: number): number {
   const q = Math.floor(key / 8);
   const r = key - q * 8;
-  return Number.isSafeInteger(key) ? (mix(q) + r) >>> 0 : mix(key);
+  if (!Number.isSafeInteger(key)) return mix(key);
+  // q's low and high 32 bits without a round trip through memory (the same mix as mix(q) needs not be kept).
+  let h = Math.imul((q >>> 0) ^ Math.imul((q / 4294967296) >>> 0, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (((h ^ (h >>> 16)) >>> 0) + r) >>> 0;
 }
 
 export class BlockHashTable {
-  /** slots[2i] = key, slots[2i + 1] = value (EMPTY: a free slot). */
-  private slots: Float64Array;
+  /**
+   * One 16-byte slot per entry, in one buffer seen two ways: keys[2i] = key (float64), meta[4i + 2] = value + 1
+   * (0: a free slot, so a new table needs no fill and its untouched pages take no memory), meta[4i + 3] = the
+   * key's home (unmasked), so a backward shift compares homes without re-hashing and a probe touches one line.
+   */
+  private keys: Float64Array;
+  private meta: Uint32Array;
   private mask: number;
   private count = 0;
 
-  constructor(initialCapacity = 1024) {
+  /** `expectedEntries`: size the table so that this many never make it grow. */
+  constructor(expectedEntries = 256) {
     let cap = 16;
-    while (cap < initialCapacity) cap *= 2;
-    this.slots = BlockHashTable.emptySlots(cap);
+    while (cap < expectedEntries * MAX_LOAD_INVERSE) cap *= 2;
+    this.keys = new Float64Array(2 * cap);
+    this.meta = new Uint32Array(this.keys.buffer);
     this.mask = cap - 1;
   }
 
@@ -47,11 +62,11 @@ export class BlockHashTable {
 
   /** The block id stored under `key`, or -1. */
   get(key: number): number {
-    const { slots, mask } = this;
+    const { keys, meta, mask } = this;
     for (let i = home(key) & mask; ; i = (i + 1) & mask) {
-      const v = slots[2 * i + 1]!;
-      if (v === EMPTY) return EMPTY;
-      if (slots[2 * i] === key) return v;
+      const v = meta[4 * i + 2]!;
+      if (v === EMPTY_SLOT) return EMPTY;
+      if (keys[2 * i] === key) return v - 1;
     }
   }
 
@@ -59,7 +74,7 @@ export class BlockHashTable {
     return this.get(key) !== EMPTY;
   }
 
-  /** Store `key → value` (value ≥ 0), replacing any previous value. */
+  /** Store `key → value` (an integer block id, 0 ≤ value < 2^32 − 1), replacing any previous value. */
   set(key: number, value: number): void {
     this.put(key, value, true);
   }
@@ -70,80 +85,59 @@ export class BlockHashTable {
   }
 
   delete(key: number): boolean {
-    const { slots, mask } = this;
+    const { keys, meta, mask } = this;
     let i = home(key) & mask;
     for (; ; i = (i + 1) & mask) {
-      if (slots[2 * i + 1] === EMPTY) return false;
-      if (slots[2 * i] === key) break;
+      if (meta[4 * i + 2] === EMPTY_SLOT) return false;
+      if (keys[2 * i] === key) break;
     }
     // Backward shift: pull later entries of the probe chain into the hole if their home is not between them.
     let hole = i;
-    for (let j = (hole + 1) & mask; slots[2 * j + 1] !== EMPTY; j = (j + 1) & mask) {
-      const h = home(slots[2 * j]!) & mask;
+    for (let j = (hole + 1) & mask; meta[4 * j + 2] !== EMPTY_SLOT; j = (j + 1) & mask) {
+      const h = meta[4 * j + 3]! & mask;
       const movable = hole <= j ? h <= hole || h > j : h <= hole && h > j;
       if (movable) {
-        slots[2 * hole] = slots[2 * j]!;
-        slots[2 * hole + 1] = slots[2 * j + 1]!;
+        keys[2 * hole] = keys[2 * j]!;
+        meta[4 * hole + 2] = meta[4 * j + 2]!;
+        meta[4 * hole + 3] = meta[4 * j + 3]!;
         hole = j;
       }
     }
-    slots[2 * hole + 1] = EMPTY;
+    meta[4 * hole + 2] = EMPTY_SLOT;
     this.count--;
     return true;
   }
 
-  /**
-   * Drop every entry for which `keep(key, value)` is false, at the same capacity (one pass, then the kept entries
-   * are re-inserted). For lazy deletion: an owner that lets entries go stale instead of deleting them (a
-   * delete's backward shift probes a cluster, a stale entry costs nothing until here) purges them in bulk.
-   */
-  retain(keep: (key: number, value: number) => boolean): void {
-    const slots = this.slots;
-    let n = 0;
-    const kept = new Float64Array(2 * this.count);
-    for (let i = 0; i < slots.length; i += 2) {
-      const v = slots[i + 1]!;
-      if (v !== EMPTY && keep(slots[i]!, v)) {
-        kept[n++] = slots[i]!;
-        kept[n++] = v;
-      }
-    }
-    for (let i = 1; i < slots.length; i += 2) slots[i] = EMPTY;
-    this.count = 0;
-    for (let i = 0; i < n; i += 2) this.put(kept[i]!, kept[i + 1]!, true);
-  }
-
   private put(key: number, value: number, replace: boolean): boolean {
-    if (!(value >= 0)) throw new Error(`BlockHashTable.set: value ${value}; accepted: a block id ≥ 0.`);
-    if ((this.count + 1) * 4 > this.mask + 1) this.grow();
-    const { slots, mask } = this;
-    for (let i = home(key) & mask; ; i = (i + 1) & mask) {
-      if (slots[2 * i + 1] === EMPTY) {
-        slots[2 * i] = key;
-        slots[2 * i + 1] = value;
+    if (!(Number.isInteger(value) && value >= 0 && value < 0xffffffff))
+      throw new Error(`BlockHashTable.set: value ${value}; accepted: a block id, an integer 0 ≤ id < 2^32 − 1.`);
+    if ((this.count + 1) * MAX_LOAD_INVERSE > this.mask + 1) this.grow();
+    const { keys, meta, mask } = this;
+    const hk = home(key);
+    for (let i = hk & mask; ; i = (i + 1) & mask) {
+      if (meta[4 * i + 2] === EMPTY_SLOT) {
+        keys[2 * i] = key + 0; // -0 and 0 are one key
+        meta[4 * i + 2] = value + 1;
+        meta[4 * i + 3] = hk;
         this.count++;
         return true;
       }
-      if (slots[2 * i] === key) {
-        if (replace) slots[2 * i + 1] = value;
+      if (keys[2 * i] === key) {
+        if (replace) meta[4 * i + 2] = value + 1;
         return replace;
       }
     }
   }
 
   private grow(): void {
-    const old = this.slots;
+    const oldKeys = this.keys;
+    const oldMeta = this.meta;
     const cap = (this.mask + 1) * 2;
-    this.slots = BlockHashTable.emptySlots(cap);
+    this.keys = new Float64Array(2 * cap);
+    this.meta = new Uint32Array(this.keys.buffer);
     this.mask = cap - 1;
     this.count = 0;
-    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== EMPTY) this.put(old[i]!, old[i + 1]!, true);
-  }
-
-  private static emptySlots(cap: number): Float64Array {
-    const s = new Float64Array(2 * cap);
-    for (let i = 1; i < s.length; i += 2) s[i] = EMPTY;
-    return s;
+    for (let i = 0; i < oldKeys.length / 2; i++) if (oldMeta[4 * i + 2] !== EMPTY_SLOT) this.put(oldKeys[2 * i]!, oldMeta[4 * i + 2]! - 1, true);
   }
 }
 
@@ -159,6 +153,15 @@ export class RepeatFinder {
   hasRepeat(xs: readonly number[]): boolean {
     const n = xs.length;
     if (n < 2) return false;
+    // Fast path: one or two strictly monotone runs with disjoint ranges cannot repeat (the workload's chained
+    // hashes are a shared-prefix run and a conversation run), checked in one pass without the table.
+    const e1 = monotoneRunEnd(xs, 0);
+    if (e1 === n) return false;
+    const e2 = monotoneRunEnd(xs, e1);
+    if (e2 === n) {
+      const a = xs[0]!, b = xs[e1 - 1]!, c = xs[e1]!, d = xs[n - 1]!;
+      if (Math.max(a, b) < Math.min(c, d) || Math.max(c, d) < Math.min(a, b)) return false;
+    }
     if (this.keys.length < 2 * n) {
       let cap = this.keys.length;
       while (cap < 4 * n) cap *= 2;
@@ -181,4 +184,14 @@ export class RepeatFinder {
     }
     return false;
   }
+}
+
+/** End (exclusive) of the strictly increasing or strictly decreasing run of xs starting at `start`. */
+function monotoneRunEnd(xs: readonly number[], start: number): number {
+  const n = xs.length;
+  if (start + 1 >= n) return n;
+  let i = start + 1;
+  if (xs[i]! > xs[start]!) while (i < n && xs[i]! > xs[i - 1]!) i++;
+  else if (xs[i]! < xs[start]!) while (i < n && xs[i]! < xs[i - 1]!) i++;
+  return i;
 }

@@ -45,7 +45,8 @@ export class KvBlockManager {
   private readonly hasHash: Uint8Array;
   /** [numKvBlocks] the block's hash, meaningful only where hasHash is 1. */
   private readonly blockHash: Float64Array;
-  private readonly hashToBlock = new BlockHashTable();
+  /** Sized for every block holding a hash, so it never grows (its untouched pages take no memory). */
+  private readonly hashToBlock: BlockHashTable;
 
   /** [numKvBlocks] stack of free (never-cached or evicted) block ids; the top is freeStack[numFree - 1]. */
   private readonly freeStack: Int32Array;
@@ -80,6 +81,7 @@ export class KvBlockManager {
     this.lruPrev = new Int32Array(numKvBlocks).fill(NONE);
     this.lruNext = new Int32Array(numKvBlocks).fill(NONE);
     this.inLru = new Uint8Array(numKvBlocks);
+    this.hashToBlock = new BlockHashTable(numKvBlocks);
   }
 
   /** Blocks needed to hold `numTokens` tokens. */

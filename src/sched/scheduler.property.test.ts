@@ -443,7 +443,15 @@ function driveBulk(sc: Scenario, picks: readonly number[] | null, evictCached = 
       const k = Math.max(1, Math.floor((bound * picks![pick++ % picks!.length]!) / 1000));
       const running: number[] = [];
       running.length = s.runningIdsInto(running);
+      // decodeRunNewBlocks (cached per scheduler state) against its definition, before and after a change.
+      const newBlocksByDefinition = (j: number): number =>
+        running.reduce((n, id) => {
+          const r = s.request(id);
+          return r === undefined ? n : n + Math.max(0, ceilDiv(r.numComputedTokens + j, sc.cfg.blockSizeTokens) - s.kvBlockManager.numBlocksOf(id));
+        }, 0);
+      for (const j of [1, k, bound]) assert.equal(s.decodeRunNewBlocks(j), newBlocksByDefinition(j));
       s.advanceDecode(k, finishedIds);
+      if (s.decodeRunSteps(1, true) > 0) for (const j of [1, 2, 17]) assert.equal(s.decodeRunNewBlocks(j), newBlocksByDefinition(j));
       for (const id of running) outputs.set(id, outputs.get(id)! + k);
       for (const id of finishedIds) finishes.push([stepNo + k - 1, id, outputs.get(id)!]);
       s.kvBlockManager.assertInvariants();

@@ -50,6 +50,8 @@ interface RequestState {
   numPrecomputedTokens: number;
   numPreemptions: number;
   status: RequestStatus;
+  /** Its block table (the block manager's live array), EMPTY_IDS while it holds none: spares a map lookup per step. */
+  blocks: readonly number[];
 }
 
 const OK: AddResult = { ok: true };
@@ -66,8 +68,18 @@ export class Scheduler {
   /** In admission order; preemption takes from the end. */
   private readonly running: RequestState[] = [];
   private inFlight: SchedulerStep | null = null;
+  /** The requests of the step in flight, aligned with its seqs (complete() needs no id lookups). */
+  private inFlightReqs: RequestState[] = [];
   private numPreemptionsTotal = 0;
   private readonly repeatFinder = new RepeatFinder();
+  /** Bumped by every change of the running set or its blocks: invalidates runSlack. */
+  private stateVersion = 0;
+  /**
+   * Free token slots in each running request's last block (blocks × blockSize − computed), for
+   * decodeRunNewBlocks: routers ask it at every arrival while a replica is mid-run, when nothing here changes.
+   */
+  private runSlack = new Int32Array(64);
+  private runSlackVersion = -1;
 
   constructor(cfg: SchedulerConfig) {
     for (const key of ['maxNumBatchedTokens', 'maxNumSeqs', 'blockSizeTokens', 'numKvBlocks'] as const) {
@@ -136,6 +148,7 @@ export class Scheduler {
       numPrecomputedTokens: precomputedTokens,
       numPreemptions: 0,
       status: 'waiting',
+      blocks: EMPTY_IDS,
     };
     this.requests.set(id, state);
     this.waiting.pushBack(state);
@@ -149,9 +162,11 @@ export class Scheduler {
    */
   schedule(numSpeculativeTokens: number = this.config.numSpeculativeTokens ?? 0): SchedulerStep {
     if (this.inFlight !== null) throw new Error('Scheduler.schedule: the previous step is still in flight; call complete(step) first.');
+    this.stateVersion++;
     const { maxNumBatchedTokens, maxNumSeqs, blockSizeTokens: bs } = this.config;
     const specK = Math.max(0, Math.floor(numSpeculativeTokens));
     const seqs: ScheduledSeq[] = [];
+    const seqReqs: RequestState[] = [];
     const preemptedIds: number[] = [];
     const admittedIds: number[] = [];
     let budget = maxNumBatchedTokens;
@@ -164,7 +179,7 @@ export class Scheduler {
       // Speculative decoding: a decode also verifies up to k drafted tokens, never more than the outputs left.
       const numDraft = specK > 0 && numKnownLeft === 1 ? Math.min(specK, req.maxOutputTokens - req.numOutputTokens - 1, budget - 1) : 0;
       const numNew = Math.min(numKnownLeft + Math.max(0, numDraft), budget);
-      let fits = this.kv.allocateSlots(req.id, req.numComputedTokens + numNew);
+      let fits = this.allocate(req, req.numComputedTokens + numNew);
       while (!fits) {
         // Recompute preemption of the last running request; it is never one already scheduled in this step,
         // since those sit before index i.
@@ -172,10 +187,11 @@ export class Scheduler {
         this.preempt(victim);
         preemptedIds.push(victim.id);
         if (victim === req) break;
-        fits = this.kv.allocateSlots(req.id, req.numComputedTokens + numNew);
+        fits = this.allocate(req, req.numComputedTokens + numNew);
       }
       if (!fits) break;
       seqs.push(numDraft > 0 ? { ...this.scheduledSeq(req, numNew, 0), samples: true, numSpeculativeTokens: numDraft } : this.scheduledSeq(req, numNew, 0));
+      seqReqs.push(req);
       budget -= numNew;
       i++;
     }
@@ -200,7 +216,7 @@ export class Scheduler {
           ? { blockHashes: req.blockHashes, numBlocks: numHitBlocks, numQueryTokens: numKnown }
           : undefined;
         // No preemption on behalf of a waiting request; the first that does not fit stops admission (FCFS).
-        if (!this.kv.allocateSlots(req.id, numComputed + numNew, hit)) break;
+        if (!this.allocate(req, numComputed + numNew, hit)) break;
         this.waiting.popFront();
         this.numWaitingReqs--;
         req.status = 'running';
@@ -209,6 +225,7 @@ export class Scheduler {
         this.running.push(req);
         admittedIds.push(req.id);
         seqs.push(this.scheduledSeq(req, numNew, numComputed - numHitTokens));
+        seqReqs.push(req);
         budget -= numNew;
       }
     }
@@ -219,6 +236,7 @@ export class Scheduler {
     const step: SchedulerStep = { seqs, numScheduledTokens, preemptedIds, admittedIds };
     // An empty step computes nothing; the caller need not complete it.
     this.inFlight = seqs.length > 0 ? step : null;
+    this.inFlightReqs = seqReqs;
     return step;
   }
 
@@ -232,13 +250,17 @@ export class Scheduler {
   complete(step: SchedulerStep, stoppedIds?: ReadonlySet<number>, acceptedTokens?: ReadonlyMap<number, number>): StepOutcome {
     if (step.seqs.length === 0) return EMPTY_OUTCOME;
     if (step !== this.inFlight) throw new Error('Scheduler.complete: this step is not the one in flight (each step is completed once, in order).');
+    this.stateVersion++;
     this.inFlight = null;
     const sampledIds: number[] = [];
     const finishedIds: number[] = [];
     const cachePrefixes = this.config.enablePrefixCaching;
-    for (const seq of step.seqs) {
-      const req = this.requests.get(seq.id);
-      if (req === undefined || req.status !== 'running') continue;
+    const reqs = this.inFlightReqs;
+    for (let s = 0; s < step.seqs.length; s++) {
+      const seq = step.seqs[s]!;
+      // Aborted while in flight: its state says finished (or, re-added under the same id, it is another object).
+      const req = reqs[s]!;
+      if (req.status !== 'running') continue;
       // Only steps that still compute prompt blocks can register new cached blocks: decode steps skip the call.
       const hashedTokens = req.blockHashes.length * this.config.blockSizeTokens;
       const hadAllHashedBlocks = req.numComputedTokens >= hashedTokens;
@@ -302,9 +324,20 @@ export class Scheduler {
   /** KV blocks the running requests add over `numSteps` decode steps of a run (see decodeRunSteps). */
   decodeRunNewBlocks(numSteps: number): number {
     const bs = this.config.blockSizeTokens;
+    const len = this.running.length;
+    if (this.runSlackVersion !== this.stateVersion) {
+      if (this.runSlack.length < len) this.runSlack = new Int32Array(2 * len);
+      for (let i = 0; i < len; i++) {
+        const req = this.running[i]!;
+        this.runSlack[i] = req.blocks.length * bs - req.numComputedTokens;
+      }
+      this.runSlackVersion = this.stateVersion;
+    }
+    // ceil((computed + k) / bs) − blocks = ceil((k − slack) / bs), as blocks × bs is an integer.
+    const slack = this.runSlack;
     let n = 0;
-    for (const req of this.running) {
-      const need = Math.ceil((req.numComputedTokens + numSteps) / bs) - this.kv.numBlocksOf(req.id);
+    for (let i = 0; i < len; i++) {
+      const need = Math.ceil((numSteps - slack[i]!) / bs);
       if (need > 0) n += need;
     }
     return n;
@@ -334,10 +367,11 @@ export class Scheduler {
     if (!Number.isInteger(numSteps) || numSteps < 1 || bound < numSteps)
       throw new Error(`Scheduler.advanceDecode: ${numSteps} steps; accepted: an integer in 1..decodeRunSteps() (${bound} now).`);
     finishedOut.length = 0;
+    this.stateVersion++;
     // Every allocation before any release, as in a step: the last step allocates for all, then completes.
     for (const req of this.running) {
       // Cannot fail: decodeRunSteps checked the free and evictable blocks cover every new block.
-      if (!this.kv.allocateSlots(req.id, req.numComputedTokens + numSteps)) throw new Error('Scheduler.advanceDecode: allocation failed (bug)');
+      if (!this.allocate(req, req.numComputedTokens + numSteps)) throw new Error('Scheduler.advanceDecode: allocation failed (bug)');
       req.numComputedTokens += numSteps;
       req.numOutputTokens += numSteps;
     }
@@ -355,6 +389,7 @@ export class Scheduler {
   abort(id: number): boolean {
     const req = this.requests.get(id);
     if (req === undefined) return false;
+    this.stateVersion++;
     if (req.status === 'waiting') {
       this.numWaitingReqs--; // its queue entry is skipped when it reaches the front
     } else if (req.status === 'running') {
@@ -420,15 +455,24 @@ export class Scheduler {
       numNewTokens,
       numComputedTokens,
       // Live view of the block table: valid until the next schedule(); copy it to keep it.
-      blockIds: this.kv.blockIds(req.id),
+      blockIds: req.blocks,
       samples: numComputedTokens + numNewTokens === req.numPromptTokens + req.numOutputTokens,
       numExternalTokens,
     };
   }
 
+  /** kv.allocateSlots for a request's table, skipping the call when its blocks already cover `numTokensTotal`. */
+  private allocate(req: RequestState, numTokensTotal: number, hit?: PrefixHit): boolean {
+    if (hit === undefined && req.blocks.length * this.config.blockSizeTokens >= numTokensTotal) return true;
+    if (!this.kv.allocateSlots(req.id, numTokensTotal, hit)) return false;
+    if (req.blocks.length === 0) req.blocks = this.kv.blockIds(req.id);
+    return true;
+  }
+
   /** Recompute preemption: drop the KV, keep the outputs as known tokens, requeue at the front. */
   private preempt(req: RequestState): void {
     this.kv.free(req.id);
+    req.blocks = EMPTY_IDS;
     req.numComputedTokens = 0;
     req.numPrecomputedTokens = 0;
     req.numPreemptions++;
@@ -440,6 +484,7 @@ export class Scheduler {
 
   private release(req: RequestState): void {
     this.kv.free(req.id);
+    req.blocks = EMPTY_IDS;
     req.status = 'finished';
     this.requests.delete(req.id);
   }
