@@ -7,8 +7,8 @@
  *    of the workload's prompt length (its time to first token) — and scale the entry's bandwidth and FLOP/s
  *    until the twin's step-cost model gives those two times (the twin applies its own efficiency curves and
  *    per-step overheads, so the entry holds "what the twin must believe" rather than the raw probe).
- *    With --shared-cores, the pd and afd workers' entry is scaled to what one of two busy threads gets (they
- *    share this machine's cores; the twin's pools are separate chips).
+ *    The pd and afd workers' entry is scaled to what one of two busy threads gets, as measured in step 1: the
+ *    workers share this machine's cores while the twin's pools are separate chips (--no-shared-cores: unscaled).
  * 3. Validate on a different workload: a closed loop of `--concurrency` clients with fixed prompt and output
  *    lengths, simulated by the twin (runScenario) and run on the engine, per topology. Printed: predicted and
  *    measured mean TTFT and TPOT and their error. Nothing of step 3 feeds back into the fit.
@@ -263,7 +263,7 @@ export function calibrationTable(r: CalibrationResult): string {
   const dev = r.device as { flopsPerS: { bf16: { value: number } }; memory: { hbm: { bandwidthBytesPerS: { value: number } } } };
   const lines = [
     `device ${DEVICE_ID}: ${(dev.memory.hbm.bandwidthBytesPerS.value / 1e9).toFixed(1)} GB/s, ${(dev.flopsPerS.bf16.value / 1e9).toFixed(1)} GFLOP/s (fitted to a batch-1 decode of ${ms(r.fit.measuredDecodeS)} ms/token and a prefill of ${ms(r.fit.measuredPrefillS)} ms; residual ${(100 * r.fit.residual).toFixed(1)}%)`,
-    `two threads busy at once each get ${(100 * r.fit.sharedBandwidthFactor).toFixed(0)}% of the bandwidth and ${(100 * r.fit.sharedFlopsFactor).toFixed(0)}% of the FLOP/s of one thread alone; ${r.fit.sharedCoresApplied ? 'applied to the pd and afd workers (--shared-cores)' : 'not applied: the twin treats the pd and afd workers as separate devices (--shared-cores applies it)'}`,
+    `two threads busy at once each get ${(100 * r.fit.sharedBandwidthFactor).toFixed(0)}% of the bandwidth and ${(100 * r.fit.sharedFlopsFactor).toFixed(0)}% of the FLOP/s of one thread alone; ${r.fit.sharedCoresApplied ? 'applied to the pd and afd workers (--no-shared-cores: not applied)' : 'not applied (--no-shared-cores): the twin treats the pd and afd workers as separate devices'}`,
     `workload: closed loop, concurrency ${r.workload.concurrency}, ${r.workload.isl} tokens in, ${r.workload.osl} out, ${r.workload.requests} requests`,
     '',
   ];

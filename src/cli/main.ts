@@ -148,7 +148,7 @@ function buildProgram(): Command {
     .option('--osl <tokens>', 'output tokens per request', '32')
     .option('--requests <n>', 'requests per topology', '16')
     .option('--out <file>', 'write the fitted device entry (hardware-file format, for simulate --hardware)')
-    .option('--shared-cores', 'scale the pd/afd workers\' device entry to their share of the cores when both are busy', false)
+    .option('--no-shared-cores', 'treat the pd/afd workers as separate devices (default: scale their entry to the measured share of this machine\'s cores that each of two busy threads gets)')
     .option('--json', 'print one JSON object', false)
     .action((opts: CalibrateFlags) =>
       runAsyncCommand(async () => {
