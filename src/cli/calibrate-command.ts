@@ -25,6 +25,7 @@ import { Catalog } from '../hardware/catalog.js';
 import type { Device } from '../hardware/types.js';
 import type { ModelArch } from '../models/types.js';
 import { memoryPlan } from '../perf/memory-plan.js';
+import { uniformDecodeShape } from '../perf/decode-shape.js';
 import { makeStepCost } from '../perf/step-cost.js';
 import type { StepShape } from '../perf/types.js';
 import { ScenarioSchema, type Scenario } from '../scenario/schema.js';
@@ -90,13 +91,12 @@ function deviceOf(entry: Record<string, unknown>): { catalog: Catalog; device: D
   return { catalog, device: catalog.get(DEVICE_ID) };
 }
 
-const decodeShape = (ctx: number): StepShape => ({ numTokens: 1, numSeqs: 1, numPrefillSeqs: 0, prefillTokens: 0, prefillAttnPairs: 0, prefillKvTokens: 0, numDecodeSeqs: 1, decodeKvTokens: ctx + 1 });
 const prefillShape = (p: number): StepShape => ({ numTokens: p, numSeqs: 1, numPrefillSeqs: 1, prefillTokens: p, prefillAttnPairs: (p * (p + 1)) / 2, prefillKvTokens: p, numDecodeSeqs: 0, decodeKvTokens: 0 });
 
 function twinTimes(model: ModelArch, entry: Record<string, unknown>, isl: number): { decodeS: number; prefillS: number } {
   const { device } = deviceOf(entry);
   const cost = makeStepCost({ device, model, par: { tp: 1, pp: 1, ep: 1, moeTp: 1, dp: 1 }, weightDtype: 'fp32', moeDtype: 'fp32', kvDtype: 'fp32', backend: 'generic' });
-  return { decodeS: cost(decodeShape(isl)).totalS, prefillS: cost(prefillShape(isl)).totalS };
+  return { decodeS: cost(uniformDecodeShape(1, isl)).totalS, prefillS: cost(prefillShape(isl)).totalS };
 }
 
 /** Scales bandwidth and FLOP/s until the twin's batch-1 decode step and prefill match the measured ones. */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { syntheticCheckpointFiles } from '../engine/synthetic.js';
+import { spawnServe } from '../server/spawn-serve.js';
 import { TINY_SPEC } from '../engine/testing.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -45,21 +46,13 @@ describe('phasewise serve / bench-engine: bad input exits 2 with one clear line'
 describe('phasewise serve prints the contract line once ready', () => {
   it('listening on http://127.0.0.1:P, then answers /health', async () => {
     const d = write('ok', () => {});
-    const child = spawn(process.execPath, [MAIN, 'serve', '--model', d, '--port', '0', '--kv-blocks', '64'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = await spawnServe(['--model', d, '--kv-blocks', '64']);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (b: Buffer) => {
-          out += b.toString();
-          const m = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
-      const h = await fetch(`http://127.0.0.1:${port}/health`);
+      assert.match(server.output(), /^listening on http:\/\/127\.0\.0\.1:\d+$/m);
+      const h = await fetch(`${server.baseUrl}/health`);
       assert.equal(h.status, 200);
     } finally {
-      child.kill('SIGTERM');
+      await server.stop();
     }
   });
 });

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { sweepFrontiers, type FrontierOptions, type FrontierResult, type LoadKind, type PerWhat } from '../plan/frontier.js';
 import { parseShard } from '../plan/shard.js';
@@ -6,6 +5,7 @@ import { makeEvaluator, parseJobs } from './evaluator.js';
 import { num, table } from './format.js';
 import { frontierHtml } from './html-pages.js';
 import { makeProgress } from './progress.js';
+import { writeUserFile } from './load.js';
 import { scenarioFromArgs } from './scenario-input.js';
 
 export interface FrontierFlags {
@@ -58,13 +58,7 @@ export async function frontierCommand(files: string[], f: FrontierFlags): Promis
 /** PREFIX.csv, PREFIX.json and PREFIX.html (self-contained chart). */
 export function writeFrontierOutputs(result: FrontierResult, prefix: string | undefined): void {
   if (prefix === undefined) return;
-  const write = (file: string, text: string): void => {
-    try {
-      fs.writeFileSync(file, text);
-    } catch (e) {
-      throw new UsageError('--out', file, `a writable path prefix (${(e as Error).message})`);
-    }
-  };
+  const write = (file: string, text: string): void => writeUserFile(file, text, '--out', 'a writable path prefix');
   write(`${prefix}.csv`, frontierCsv(result));
   write(`${prefix}.json`, `${JSON.stringify(result, null, 2)}\n`);
   write(`${prefix}.html`, frontierHtml(result));

@@ -27,6 +27,15 @@ export function readUserFile(file: string, what: string): string {
   return text;
 }
 
+/** Write a file the user named (`--out` and the like); a path that cannot be written is a usage error. */
+export function writeUserFile(file: string, text: string, what: string, accepted = 'a writable file path'): void {
+  try {
+    fs.writeFileSync(file, text);
+  } catch (e) {
+    throw new UsageError(what, file, `${accepted} (${(e as Error).message})`);
+  }
+}
+
 /** Parse YAML or JSON text (JSON is YAML); errors name the file, line and column. */
 export function parseStructured(text: string, where: string): unknown {
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });

@@ -15,7 +15,7 @@ import { PERCENTILES, type Evaluation, type LatencyTarget, type PlanRequest, typ
 import type { ScenarioInput } from '../scenario/schema.js';
 import { makeEvaluator, parseJobs } from './evaluator.js';
 import { num, table } from './format.js';
-import { builtinModelIds, loadModel, loadStructuredFile, loadTrace } from './load.js';
+import { builtinModelIds, loadModel, loadStructuredFile, loadTrace, writeUserFile } from './load.js';
 import { makeProgress } from './progress.js';
 
 export interface PlanOptions {
@@ -204,23 +204,16 @@ export async function planCommand(o: PlanOptions): Promise<void> {
   const seconds = (Date.now() - started) / 1e3;
   if (o.cache !== undefined) await writeCache(o.cache, cache);
   const json = JSON.stringify(result, null, 2);
-  if (o.out !== undefined) writeFile(o.out, `${json}\n`, '--out');
+  if (o.out !== undefined) writeUserFile(o.out, `${json}\n`, '--out', 'a writable path');
   if (o.saveScenarios !== undefined) {
     fs.mkdirSync(o.saveScenarios, { recursive: true });
-    for (const b of result.best) writeFile(path.join(o.saveScenarios, `plan-${b.rank}.json`), `${JSON.stringify(b.scenario, null, 2)}\n`, '--save-scenarios');
+    for (const b of result.best) writeUserFile(path.join(o.saveScenarios, `plan-${b.rank}.json`), `${JSON.stringify(b.scenario, null, 2)}\n`, '--save-scenarios', 'a writable path');
   }
   // Wall time goes to stderr: the JSON on stdout must be the same on every machine.
   process.stderr.write(`plan: ${result.search.simulations} simulations on ${evaluator.threads} thread(s) in ${seconds.toFixed(1)} s\n`);
   process.stdout.write(o.json ? `${json}\n` : `${planTable(result, req)}\n`);
 }
 
-function writeFile(file: string, text: string, what: string): void {
-  try {
-    fs.writeFileSync(file, text);
-  } catch (e) {
-    throw new UsageError(what, file, `a writable path (${(e as Error).message})`);
-  }
-}
 
 function readCache(file: string): EvalCache {
   if (!fs.existsSync(file)) return new EvalCache();
@@ -234,7 +227,7 @@ function readCache(file: string): EvalCache {
 }
 
 async function writeCache(file: string, cache: EvalCache): Promise<void> {
-  writeFile(file, JSON.stringify(await cache.entries()), '--cache');
+  writeUserFile(file, JSON.stringify(await cache.entries()), '--cache', 'a writable path');
 }
 
 export function planTable(r: PlanResult, req?: PlanRequest): string {

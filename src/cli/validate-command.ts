@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { UsageError } from '../core/errors.js';
@@ -7,7 +6,7 @@ import { predictionsCsv, summariseValidation, unparsedPrediction, type RowPredic
 import type { GroupSummary } from '../validate/stats.js';
 import { defaultJobs, parseJobs } from './evaluator.js';
 import { num, pct, table } from './format.js';
-import { readUserFile } from './load.js';
+import { readUserFile, writeUserFile } from './load.js';
 import { dataDir } from './paths.js';
 import { predictRows, publicTask } from './validate-worker.js';
 import { summarisePublic, type PublicPrediction, type PublicRecord, type PublicSummary } from '../validate/public.js';
@@ -51,13 +50,7 @@ export async function validateCommand(opts: ValidateOptions): Promise<void> {
   });
   for (const [index, pred] of await predictAll(rows, jobs)) preds[index] = pred;
   const all = preds as RowPrediction[];
-  if (opts.out) {
-    try {
-      fs.writeFileSync(opts.out, predictionsCsv(all));
-    } catch (e) {
-      throw new UsageError('--out', opts.out, 'a writable file path', (e as Error).message);
-    }
-  }
+  if (opts.out) writeUserFile(opts.out, predictionsCsv(all), '--out');
   const summary = summariseValidation(all);
   process.stdout.write(`${opts.json ? JSON.stringify(summary, null, 2) : summaryTable(summary, file)}\n`);
 }
@@ -136,13 +129,7 @@ async function publicCommand(opts: ValidateOptions): Promise<void> {
       await pool.destroy();
     }
   }
-  if (opts.out) {
-    try {
-      fs.writeFileSync(opts.out, publicCsv(preds));
-    } catch (e) {
-      throw new UsageError('--out', opts.out, 'a writable file path', (e as Error).message);
-    }
-  }
+  if (opts.out) writeUserFile(opts.out, publicCsv(preds), '--out');
   const summary = summarisePublic(preds);
   process.stdout.write(`${opts.json ? JSON.stringify(summary, null, 2) : publicTable(summary, file)}\n`);
 }

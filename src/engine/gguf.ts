@@ -22,25 +22,23 @@ class Buf {
     this.parts.push(b);
     this.length += b.length;
   }
-  u32(v: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v, true);
+  /** One little-endian scalar of `bytes` bytes. */
+  private scalar(bytes: number, set: (view: DataView) => void): void {
+    const b = new Uint8Array(bytes);
+    set(new DataView(b.buffer));
     this.push(b);
+  }
+  u32(v: number): void {
+    this.scalar(4, (d) => d.setUint32(0, v, true));
   }
   i32(v: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setInt32(0, v, true);
-    this.push(b);
+    this.scalar(4, (d) => d.setInt32(0, v, true));
   }
   u64(v: number): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
-    this.push(b);
+    this.scalar(8, (d) => d.setBigUint64(0, BigInt(v), true));
   }
   f32(v: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, v, true);
-    this.push(b);
+    this.scalar(4, (d) => d.setFloat32(0, v, true));
   }
   str(s: string): void {
     const b = new TextEncoder().encode(s);

@@ -1,6 +1,7 @@
 /** Hand-built devices and models for the performance model's tests (not shipped data; figures cited inline). */
 import type { Device, Figure } from '../hardware/types.js';
 import type { ModelArch } from '../models/types.js';
+import { uniformDecodeShape } from './decode-shape.js';
 import type { Backend, Parallelism, PerfContext, StepShape } from './types.js';
 
 const fig = (value: number | null, source = 'test fixture'): Figure => ({ value, source });
@@ -172,18 +173,7 @@ export function ctxOf(d: Device, m: ModelArch, p: Parallelism = par(), extra: Pa
 }
 
 /** `seqs` decode sequences with `ctx` tokens of context each. */
-export function decodeShape(seqs: number, ctx: number): StepShape {
-  return {
-    numTokens: seqs,
-    numSeqs: seqs,
-    numPrefillSeqs: 0,
-    prefillTokens: 0,
-    prefillAttnPairs: 0,
-    prefillKvTokens: 0,
-    numDecodeSeqs: seqs,
-    decodeKvTokens: seqs * (ctx + 1),
-  };
-}
+export const decodeShape = uniformDecodeShape;
 
 /** `seqs` full prefills of `len` tokens, plus optional decodes. */
 export function prefillShape(seqs: number, len: number, decodes = 0, decodeCtx = 0): StepShape {

@@ -1,5 +1,6 @@
 import type { Dtype } from '../core/units.js';
 import type { Device } from '../hardware/types.js';
+import { uniformDecodeShape } from '../perf/decode-shape.js';
 import type { Backend, Parallelism, PerfContext, StepShape } from '../perf/types.js';
 import type { PlanDeps } from './types.js';
 
@@ -59,7 +60,7 @@ export function poolFacts(
   const kvTokens = plan.fits ? Math.floor(plan.kvCapacityBytes / plan.kvBytesPerToken) : 0;
   const cost = deps.makeStepCost(ctx);
   const decodeStepS = (batch: number, contextTokens: number): number =>
-    cost(decodeShape(Math.max(1, Math.round(batch)), Math.max(1, Math.round(contextTokens)))).totalS;
+    cost(uniformDecodeShape(Math.max(1, Math.round(batch)), Math.max(1, Math.round(contextTokens)))).totalS;
   const budget = design.maxNumBatchedTokens;
   const prefillS = (promptTokens: number): number => {
     let total = 0;
@@ -81,19 +82,6 @@ export function poolFacts(
     decodeStepS,
     prefillS,
     prefillTokensPerS: budget / cost(prefillShape(budget, 0)).totalS,
-  };
-}
-
-function decodeShape(batch: number, contextTokens: number): StepShape {
-  return {
-    numTokens: batch,
-    numSeqs: batch,
-    numPrefillSeqs: 0,
-    prefillTokens: 0,
-    prefillAttnPairs: 0,
-    prefillKvTokens: 0,
-    numDecodeSeqs: batch,
-    decodeKvTokens: batch * (contextTokens + 1),
   };
 }
 

@@ -31,7 +31,8 @@ export function spawnServe(extraArgs: readonly string[], startTimeoutS = 120): P
     }, startTimeoutS * 1000);
     const onText = (b: Buffer): void => {
       out += b.toString('utf8');
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      // Wait for the whole line: a chunk may end inside the port number.
+      const m = /listening on (http:\/\/\S+)\r?\n/.exec(out);
       if (m) {
         clearTimeout(timer);
         child.stdout.off('data', onText);

@@ -89,6 +89,7 @@ export interface SimOutcome {
  */
 export function simulate(dep: Deployment, opts: SimOptions): SimOutcome {
   const pools: PoolRuntime[] = dep.kind === 'colocated' ? [dep.pool] : [dep.prefill, dep.decode];
+  const PD_DECODE_POOL = 1; // dep.decode's index in `pools`
   const entry = pools[0]!;
   const driver = new WorkloadDriver(opts.workload, opts.rng);
   const events = new EventQueue<EventKind>();
@@ -335,7 +336,7 @@ export function simulate(dep: Deployment, opts: SimOptions): SimOutcome {
 
   function admitToDecode(pool: PoolRuntime, f: InFlight): void {
     const replica = pool.replicas[f.decodeReplica]!;
-    settle(pool, 1, replica);
+    settle(pool, PD_DECODE_POOL, replica);
     const added = replica.sched.add({
       id: f.req.id,
       promptTokens: f.req.promptTokens,
@@ -349,12 +350,12 @@ export function simulate(dep: Deployment, opts: SimOptions): SimOutcome {
       followUp(f.req);
       return;
     }
-    kick(pool, 1, replica);
+    kick(pool, PD_DECODE_POOL, replica);
   }
 
   function startKvTransfer(d: Extract<Deployment, { kind: 'pd' }>, f: InFlight, q: EventQueue<EventKind>, now: number): void {
     const pool = d.decode;
-    const r = pool.route(loads[1]!, noCtx);
+    const r = pool.route(loads[PD_DECODE_POOL]!, noCtx);
     f.decodeReplica = r;
     const replica = pool.replicas[r]!;
     const transferS = kvTransferS(d.link, f.req.promptTokens, d.prefill.chipsPerReplica);

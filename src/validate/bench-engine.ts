@@ -1,3 +1,4 @@
+import { decodeStepShape } from '../perf/decode-shape.js';
 import type { StepShape, StepTime } from '../perf/types.js';
 import { EventQueue } from '../sim/event-queue.js';
 
@@ -450,11 +451,11 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
       const key = R > 1 ? `${seqs},${kv},${bs},${Math.round(bShare * 4096)}` : `${seqs},${kv}`;
       let t = decodeCostCache.get(key);
       if (t !== undefined) return t;
-      const total = spec.stepCost(decodeShape(seqs, kv));
+      const total = spec.stepCost(decodeStepShape(seqs, kv));
       if (R === 1) t = total.totalS;
       else {
         const bkv = Math.max(bs, Math.round(kv * bShare));
-        const b = spec.stepCost(decodeShape(bs * R, bkv * R));
+        const b = spec.stepCost(decodeStepShape(bs * R, bkv * R));
         t = b.totalS - b.moeS + total.moeS;
       }
       if (decodeCostCache.size > 500_000) decodeCostCache.clear();
@@ -717,8 +718,4 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     if (next === undefined || next.timeS > nowS) flushKicks();
   }
   return { ttftMs, tpotMs, finished, rejected, durationS: nowS, steps };
-}
-
-function decodeShape(seqs: number, kv: number): StepShape {
-  return { numTokens: seqs, numSeqs: seqs, numPrefillSeqs: 0, prefillTokens: 0, prefillAttnPairs: 0, prefillKvTokens: 0, numDecodeSeqs: seqs, decodeKvTokens: kv };
 }

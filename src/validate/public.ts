@@ -3,7 +3,7 @@ import { runBenchmark } from './bench-engine.js';
 import { planReplay, type ReplayDeps } from './deployment.js';
 import type { BenchProtocol } from './protocol.js';
 import type { ValidationRow } from './rows.js';
-import { quantile } from './stats.js';
+import { groupBy, quantile } from './stats.js';
 
 /**
  * `phasewise validate --public`: the second check, against published results (data/measurements/
@@ -318,15 +318,9 @@ function apeStats(pairs: readonly [number | null | undefined, number | null | un
   return { rows: pairs.length, predicted: apes.length, medianApe: quantile(apes, 0.5), p90Ape: quantile(apes, 0.9) };
 }
 
-function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    let g = m.get(k);
-    if (!g) m.set(k, (g = []));
-    g.push(x);
-  }
-  return new Map([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+/** Items grouped by a key, keys in locale order. */
+function sortedGroups<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  return new Map([...groupBy(xs, key).entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 export function summarisePublic(preds: readonly PublicPrediction[]): PublicSummary {
@@ -334,11 +328,11 @@ export function summarisePublic(preds: readonly PublicPrediction[]): PublicSumma
   const tr = preds.filter((p) => p.kind === 'trtllm-table');
   const pair = (p: PublicPrediction, k: string): [number | null | undefined, number | null | undefined] => [p.predicted[k], p.measured[k]];
   const byModel: Record<string, { ttftP99: ApeStats; tpotP99: ApeStats }> = {};
-  for (const [k, g] of groupBy(ml, (p) => p.model)) byModel[k] = { ttftP99: apeStats(g.map((p) => pair(p, 'ttftP99'))), tpotP99: apeStats(g.map((p) => pair(p, 'tpotP99'))) };
+  for (const [k, g] of sortedGroups(ml, (p) => p.model)) byModel[k] = { ttftP99: apeStats(g.map((p) => pair(p, 'ttftP99'))), tpotP99: apeStats(g.map((p) => pair(p, 'tpotP99'))) };
   const trHw: Record<string, ApeStats> = {};
-  for (const [k, g] of groupBy(tr, (p) => deviceOfHardware(p.hardware) ?? p.hardware)) trHw[k] = apeStats(g.map((p) => pair(p, 'tokensPerS')));
+  for (const [k, g] of sortedGroups(tr, (p) => deviceOfHardware(p.hardware) ?? p.hardware)) trHw[k] = apeStats(g.map((p) => pair(p, 'tokensPerS')));
   const trModel: Record<string, ApeStats> = {};
-  for (const [k, g] of groupBy(tr, (p) => modelOfName(p.model)?.id ?? p.model)) trModel[k] = apeStats(g.map((p) => pair(p, 'tokensPerS')));
+  for (const [k, g] of sortedGroups(tr, (p) => modelOfName(p.model)?.id ?? p.model)) trModel[k] = apeStats(g.map((p) => pair(p, 'tokensPerS')));
   return {
     mlperf: {
       rows: ml.length,

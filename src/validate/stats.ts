@@ -53,15 +53,21 @@ export function summariseGroup(rows: readonly PredictionRecord[]): GroupSummary 
   return { rows: rows.length, predicted, ttft, tpot };
 }
 
-/** Group rows by a key and summarise each group, keys sorted for stable output. */
-export function summariseBy<R extends PredictionRecord>(rows: readonly R[], key: (r: R) => string): Record<string, GroupSummary> {
-  const groups = new Map<string, R[]>();
-  for (const r of rows) {
-    const k = key(r);
+/** Items grouped by a key, groups in order of first appearance. */
+export function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
     let g = groups.get(k);
     if (!g) groups.set(k, (g = []));
-    g.push(r);
+    g.push(x);
   }
+  return groups;
+}
+
+/** Group rows by a key and summarise each group, keys sorted for stable output. */
+export function summariseBy<R extends PredictionRecord>(rows: readonly R[], key: (r: R) => string): Record<string, GroupSummary> {
+  const groups = groupBy(rows, key);
   const out: Record<string, GroupSummary> = {};
   for (const k of [...groups.keys()].sort()) out[k] = summariseGroup(groups.get(k)!);
   return out;

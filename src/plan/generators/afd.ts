@@ -1,6 +1,7 @@
 import type { Device } from '../../hardware/types.js';
 import type { ModelArch } from '../../models/types.js';
 import { afdMicroBatchesToHide, afdTimeline, type AfdStage } from '../../perf/afd-timeline.js';
+import { uniformDecodeShape } from '../../perf/decode-shape.js';
 import { attentionPart, ffnPart, withoutLayers } from '../../perf/model-parts.js';
 import { ACT_BYTES } from '../../perf/roofline.js';
 import { isSramPipelined, scaleShape, sramStageModel } from '../../perf/sram-pipeline.js';
@@ -10,7 +11,7 @@ import { decodeSeats, largestBatchWithin, poolFacts, type PoolDesign, type PoolF
 import { fmt } from '../slo.js';
 import { ceilish, parLabel, parallelismOptions, poolInput, type CandidateGenerator, type GeneratorContext, type InfeasibleShape, type Shape } from '../space.js';
 import type { TopologyInput } from '../types.js';
-import { DEFAULT_BATCHED_TOKENS, DEFAULT_MAX_SEQS, RESERVE_FRACTION, decodeInfeasibility, decodeStepBudgetS, decodeUnits, designsOf, meanContext, ttftPrompt } from './common.js';
+import { DEFAULT_BATCHED_TOKENS, DEFAULT_MAX_SEQS, RESERVE_FRACTION, decodeInfeasibility, decodeStepBudgetS, decodeUnits, designsOf, meanContext, prefillDecodeBlame, ttftPrompt } from './common.js';
 import { kvLinkOf } from './pd.js';
 
 /** Attention replicas per FFN replica tried, and micro-batches 1 … MAX_MICRO_BATCHES (the schema's default cap). */
@@ -107,14 +108,7 @@ export const afdGenerator: CandidateGenerator = {
               microBatches: u.microBatches,
             }) as TopologyInput,
           label,
-          blame: (failed) => {
-            const out = new Set<number>();
-            for (const k of failed) {
-              if (k === 'ttft') out.add(0);
-              if (k === 'tpot' || k === 'user-speed' || k === 'rejected') out.add(1);
-            }
-            return [...out].sort();
-          },
+          blame: prefillDecodeBlame,
           notes: u.notes,
         });
       }
@@ -233,7 +227,7 @@ function afdUnit(ctx: GeneratorContext, attn: Side, ffn: Side): AfdUnitDesign | 
     maxSeqs: a * DEFAULT_MAX_SEQS,
     decodeStepS: (batch, contextTokens) => {
       const b = Math.max(1, Math.round(batch));
-      const pipe = decodeShape(b, Math.max(1, Math.round(contextTokens)));
+      const pipe = uniformDecodeShape(b, Math.max(1, Math.round(contextTokens)));
       return afdTimeline(stageAt(pipe, a, Math.min(m, b))).totalS + attnHead(scaleShape(pipe, 1 / a)).totalS;
     },
     // The unit never prefills (the prefill pool does).
@@ -263,7 +257,7 @@ function afdUnit(ctx: GeneratorContext, attn: Side, ffn: Side): AfdUnitDesign | 
   }
   if (!best) return { reason: `no ratio (${RATIOS.join(', ')}) and micro-batch count (1…${MAX_MICRO_BATCHES}) works, e.g. ${lastWhy ?? 'unknown'}` };
   const { a, m, facts, batch } = best;
-  const stage = stageAt(decodeShape(batch, Math.round(c)), a, Math.min(m, batch));
+  const stage = stageAt(uniformDecodeShape(batch, Math.round(c)), a, Math.min(m, batch));
   const toHide = afdMicroBatchesToHide(stage);
   const fW = F.powerW.value;
   const aW = A.powerW.value;
@@ -283,18 +277,5 @@ function afdUnit(ctx: GeneratorContext, attn: Side, ffn: Side): AfdUnitDesign | 
         `hop T_c ${us(stage.hopLatencyS + stage.hopTransferS)}; hiding the hops needs m ≥ 2(1 + T_c/T_f) = ${fmt(toHide)}` +
         `${m >= toHide ? ' (met)' : ' (not met: the hops are partly exposed)'}; step ${fmt(facts.decodeStepS(batch, c) * 1e3)} ms`,
     ],
-  };
-}
-
-function decodeShape(batch: number, contextTokens: number): StepShape {
-  return {
-    numTokens: batch,
-    numSeqs: batch,
-    numPrefillSeqs: 0,
-    prefillTokens: 0,
-    prefillAttnPairs: 0,
-    prefillKvTokens: 0,
-    numDecodeSeqs: batch,
-    decodeKvTokens: batch * (contextTokens + 1),
   };
 }

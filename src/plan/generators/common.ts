@@ -1,7 +1,7 @@
 import type { Device } from '../../hardware/types.js';
 import { decodeSeats, largestBatchWithin, type PoolDesign, type PoolFacts } from '../bounds.js';
 import { fmt } from '../slo.js';
-import { batchCapBelow, parallelismOptions, type GeneratorContext } from '../space.js';
+import { batchCapBelow, parallelismOptions, type GeneratorContext, type Shape } from '../space.js';
 import type { Percentile } from '../types.js';
 
 const QUANTILE: Record<Percentile, number> = { p50: 0.5, p90: 0.9, p99: 0.99 };
@@ -106,3 +106,13 @@ export function unitCost(device: Device, f: PoolFacts, add: DecodeAddOnChoice | 
     wattsPerUnit: watts === null || (add && add.wattsPerUnit === null) ? null : watts + (add?.wattsPerUnit ?? 0),
   };
 }
+
+/** For [prefill, decode-side] slots: a missed TTFT blames the prefill pool, a missed decode bound the decode side. */
+export const prefillDecodeBlame: Shape['blame'] = (failed) => {
+  const out = new Set<number>();
+  for (const k of failed) {
+    if (k === 'ttft') out.add(0);
+    if (k === 'tpot' || k === 'user-speed' || k === 'rejected') out.add(1);
+  }
+  return [...out].sort();
+};

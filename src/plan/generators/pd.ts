@@ -13,6 +13,7 @@ import {
   decodeInfeasibility,
   decodeUnits,
   designsOf,
+  prefillDecodeBlame,
   ttftPrompt,
 } from './common.js';
 
@@ -100,14 +101,7 @@ export function pdShapes(ctx: GeneratorContext, addOn: DecodeAddOn | null): { sh
         ],
         topology: (c) => ({ kind: 'pd', prefill: poolInput(p, c[0]!), decode: poolInput(d, c[1]!), ...(add ? { spec: add.field(c[1]!) } : {}) }) as TopologyInput,
         label,
-        blame: (failed) => {
-          const out = new Set<number>();
-          for (const k of failed) {
-            if (k === 'ttft') out.add(0);
-            if (k === 'tpot' || k === 'user-speed' || k === 'rejected') out.add(1);
-          }
-          return [...out].sort();
-        },
+        blame: prefillDecodeBlame,
         ...(add ? { notes: add.notes } : {}),
       });
     }
