@@ -94,9 +94,19 @@ export function commTimeS(dc: DeviceCalibration, kind: CollectiveKind, bytes: nu
   const maxBytes = 2 ** (bytesAxis[bytesAxis.length - 1] ?? 0);
   const minN = 2 ** (gpus[0] ?? 1);
   const maxN = 2 ** (gpus[gpus.length - 1] ?? 1);
-  const tableAt = (n: number, b: number): number => (b > maxBytes ? Math.exp(lookup(g, [n, maxBytes])) * (b / maxBytes) : Math.exp(lookup(g, [n, b])));
-  if (chips >= minN && chips <= maxN) return tableAt(chips, bytes);
+  if (chips >= minN && chips <= maxN) return tableAt(g, chips, bytes, maxBytes);
   const anchor = chips > maxN ? maxN : minN;
-  const scale = tableAt(anchor, bytes) / collectiveTimeS(kind, bytes, anchor, link);
+  const scale = tableAt(g, anchor, bytes, maxBytes) / collectiveTimeS(kind, bytes, anchor, link);
   return collectiveTimeS(kind, bytes, chips, link) * scale;
+}
+
+/** Reused lookup point: commTimeS runs for every simulated step that is not cached. */
+const point = [0, 0];
+
+/** The table's time for n chips and b bytes; past its largest message, linear in bytes from there. */
+function tableAt(g: Grid, n: number, b: number, maxBytes: number): number {
+  point[0] = n;
+  point[1] = Math.min(b, maxBytes);
+  const t = Math.exp(lookup(g, point));
+  return b > maxBytes ? t * (b / maxBytes) : t;
 }

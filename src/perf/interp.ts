@@ -269,21 +269,32 @@ export function monotoneSurface(xs: readonly number[], ys: readonly number[], f:
   return { logX: Float64Array.from(xs, (x) => Math.log2(x)), logY: Float64Array.from(ys, (y) => Math.log2(y)), logT };
 }
 
-function clampBracket(axis: Float64Array, v: number): [number, number] {
+/** Lower bracket index of v on the axis, clamped; its weight goes to bracketWeight (no tuple per call). */
+let bracketWeight = 0;
+function clampBracket(axis: Float64Array, v: number): number {
   const n = axis.length;
-  if (n === 1 || v <= (axis[0] ?? 0)) return [0, 0];
-  if (v >= (axis[n - 1] ?? 0)) return [n - 2, 1];
+  if (n === 1 || v <= (axis[0] ?? 0)) {
+    bracketWeight = 0;
+    return 0;
+  }
+  if (v >= (axis[n - 1] ?? 0)) {
+    bracketWeight = 1;
+    return n - 2;
+  }
   let i = 0;
   while (i < n - 2 && (axis[i + 1] ?? 0) <= v) i++;
   const a = axis[i] ?? 0;
-  return [i, (v - a) / ((axis[i + 1] ?? 1) - a)];
+  bracketWeight = (v - a) / ((axis[i + 1] ?? 1) - a);
+  return i;
 }
 
 /** Value of a monotone surface, clamped to its axes (size them to cover every realistic input). */
 export function surfaceAt(s: MonotoneSurface, x: number, y: number): number {
   const ny = s.logY.length;
-  const [i, fx] = clampBracket(s.logX, Math.log2(x));
-  const [j, fy] = clampBracket(s.logY, Math.log2(y));
+  const i = clampBracket(s.logX, Math.log2(x));
+  const fx = bracketWeight;
+  const j = clampBracket(s.logY, Math.log2(y));
+  const fy = bracketWeight;
   const i1 = s.logX.length === 1 ? i : i + 1;
   const j1 = ny === 1 ? j : j + 1;
   const t00 = s.logT[i * ny + j] ?? 0;

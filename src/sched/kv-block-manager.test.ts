@@ -118,3 +118,31 @@ test('a hit must be taken at the first allocation and must be cached', () => {
   assert.throws(() => kv.allocateSlots(2, 32, { blockHashes: [1], numBlocks: 1, numQueryTokens: 32 }), /not cached/);
   assert.throws(() => new KvBlockManager(0, 16), /numKvBlocks/);
 });
+
+test('unique blocks: cached on free like hashed ones, never indexed, hit again only by their preempted owner', () => {
+  const kv = new KvBlockManager(4, 2);
+  // Request 1: 3 full prompt blocks, the first hashed (a shared prefix), the other two unique.
+  assert.ok(kv.allocateSlots(1, 6, { blockHashes: [77], numBlocks: 0, numQueryTokens: 6 }));
+  kv.cacheFullBlocks(1, [77], 6, 2);
+  const [a, b, c] = kv.blockIds(1);
+  assert.equal(kv.blockHashOf(a!), 77);
+  assert.equal(kv.blockHashOf(b!), undefined, 'unique blocks are not indexed');
+  kv.free(1, true);
+  kv.assertInvariants();
+  assert.equal(kv.numEvictableBlocks(), 3, 'all three are cached');
+  assert.equal(kv.cachedPrefixBlocks([77, 1, 2]), 1, 'a lookup by hash stops at the unique blocks');
+  assert.equal(kv.cachedPrefixBlocksOf(2, [77], 3), 1, 'another request cannot hit them');
+  assert.equal(kv.cachedPrefixBlocksOf(1, [77], 3), 3, 'the preempted owner can');
+  assert.equal(kv.cachedPrefixBlocksOf(1, [77], 2), 2, 'up to maxBlocks');
+  // Another request evicts the oldest evictable block: the tail (c) went to the LRU first.
+  assert.ok(kv.allocateSlots(3, 4));
+  assert.deepEqual([...kv.blockIds(3)].sort(), [c, [0, 1, 2, 3].find((x) => x !== a && x !== b && x !== c)].sort());
+  assert.equal(kv.cachedPrefixBlocksOf(1, [77], 3), 2, 'the evicted unique block is no longer a hit');
+  assert.ok(kv.allocateSlots(1, 6, { blockHashes: [77], numBlocks: 2, numQueryTokens: 6 }) === false, 'needs one block, none free');
+  kv.free(3);
+  assert.ok(kv.allocateSlots(1, 6, { blockHashes: [77], numBlocks: 2, numQueryTokens: 6 }));
+  assert.deepEqual(kv.blockIds(1).slice(0, 2), [a, b], 'resumed on its own blocks');
+  kv.assertInvariants();
+  kv.free(1);
+  assert.equal(kv.cachedPrefixBlocksOf(1, [77], 3), 1, 'freed without park: its unique blocks are forgotten');
+});

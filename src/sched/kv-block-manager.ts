@@ -4,9 +4,15 @@
  *
  * Every block is in exactly one of three states, and the state is what the arrays below encode:
  *   - free:       refCount 0, no hash, on the free stack;
- *   - evictable:  refCount 0, has a hash, on the LRU list (its KV is still valid and can be hit again);
+ *   - evictable:  refCount 0, cached, on the LRU list (its KV is still valid and can be hit again);
  *   - referenced: refCount > 0 (held by that many block tables), with or without a hash.
  * A block with refCount > 1 is always a cached prefix block: sharing only ever happens through a hash hit.
+ * A cached block is either indexed (its hash is in the table) or unique: a full prompt block whose content no
+ * other request will ever ask for (the simulator knows its workload's future, e.g. a conversation's last turn).
+ * A unique block takes its place in the LRU order exactly as an indexed one — vLLM hashes every full block and
+ * cannot tell them apart — but costs no table insert or delete, since no lookup could hit it. The one request
+ * that may ask for a unique block again is its owner, resumed after a preemption: free(…, park) keeps the owner's
+ * unique blocks by id, and its next admission hits those still cached, as a hash lookup would.
  *
  * Allocation takes free blocks first, then evicts the least recently freed cached block. The bookkeeping is in
  * typed arrays indexed by block id, so allocate/free touch no heap except the block tables themselves.
@@ -14,7 +20,10 @@
 
 /** A prefix-cache hit to take at a request's first allocation (admission). */
 export interface PrefixHit {
-  /** The request's chained block hashes; the leading `numBlocks` are cached (see cachedPrefixBlocks). */
+  /**
+   * The request's chained block hashes; the leading `numBlocks` are cached (see cachedPrefixBlocksOf). Blocks past
+   * them are the request's own parked unique blocks.
+   */
   readonly blockHashes: readonly number[];
   readonly numBlocks: number;
   /** Tokens the request looked up (its known tokens), for the hit-rate counters. */
@@ -30,8 +39,18 @@ export interface PrefixCacheStats {
 }
 
 import { BlockHashTable } from './block-hash-table.js';
+import { EvictionQueue } from './eviction-queue.js';
 
 const NONE = -1;
+/** cacheState values: not cached, cached and indexed under blockHash, cached but unique (never indexed). */
+const UNCACHED = 0;
+const INDEXED = 1;
+const UNIQUE = 2;
+/** Fields of a block's record (see KvBlockManager.rec); the eviction queue keeps its position at offset 0. */
+const REC_STRIDE = 4;
+const REC_REF = 1;
+const REC_STATE = 2;
+const REC_OWNER = 3;
 const EMPTY: readonly number[] = [];
 
 export class KvBlockManager {
@@ -40,10 +59,12 @@ export class KvBlockManager {
   readonly prefixCacheStats: PrefixCacheStats = { numQueries: 0, numQueryTokens: 0, numHitTokens: 0 };
 
   /** [numKvBlocks] block tables referencing each block. */
-  private readonly refCount: Int32Array;
-  /** [numKvBlocks] 1 when the block is registered in hashToBlock under blockHash[id]. */
-  private readonly hasHash: Uint8Array;
-  /** [numKvBlocks] the block's hash, meaningful only where hasHash is 1. */
+  /**
+   * Per-block record, [numKvBlocks × REC_STRIDE] int32: the eviction queue's position, refCount, cacheState and
+   * the owner of a UNIQUE block side by side, so allocating, freeing or evicting a block touches one cache line.
+   */
+  private readonly rec: Int32Array;
+  /** [numKvBlocks] the block's hash, meaningful only where cacheState is INDEXED. */
   private readonly blockHash: Float64Array;
   /** Sized for every block holding a hash, so it never grows (its untouched pages take no memory). */
   private readonly hashToBlock: BlockHashTable;
@@ -52,13 +73,11 @@ export class KvBlockManager {
   private readonly freeStack: Int32Array;
   private numFree: number;
 
-  /** Evictable blocks as a doubly linked list through [numKvBlocks] prev/next arrays; head = evicted first. */
-  private readonly lruPrev: Int32Array;
-  private readonly lruNext: Int32Array;
-  private readonly inLru: Uint8Array;
-  private lruHead = NONE;
-  private lruTail = NONE;
-  private numEvictable = 0;
+  /** Evictable blocks, least recently freed first. */
+  private readonly lru: EvictionQueue;
+
+  /** Unique blocks of preempted requests, in table order (see free). */
+  private readonly parkedUnique = new Map<number, number[]>();
 
   private readonly reqToBlocks = new Map<number, number[]>();
   /** Leading blocks of each request already registered in (or taken from) the prefix cache. */
@@ -71,16 +90,13 @@ export class KvBlockManager {
       throw new Error(`KvBlockManager: blockSizeTokens is ${blockSizeTokens}; accepted: an integer ≥ 1.`);
     this.numKvBlocks = numKvBlocks;
     this.blockSizeTokens = blockSizeTokens;
-    this.refCount = new Int32Array(numKvBlocks);
-    this.hasHash = new Uint8Array(numKvBlocks);
+    this.rec = new Int32Array(numKvBlocks * REC_STRIDE);
     this.blockHash = new Float64Array(numKvBlocks);
     this.freeStack = new Int32Array(numKvBlocks);
     // Pushed in reverse so the first allocations get ids 0, 1, 2, ... (readable tests and traces).
     for (let i = 0; i < numKvBlocks; i++) this.freeStack[i] = numKvBlocks - 1 - i;
     this.numFree = numKvBlocks;
-    this.lruPrev = new Int32Array(numKvBlocks).fill(NONE);
-    this.lruNext = new Int32Array(numKvBlocks).fill(NONE);
-    this.inLru = new Uint8Array(numKvBlocks);
+    this.lru = new EvictionQueue(numKvBlocks, this.rec, REC_STRIDE);
     this.hashToBlock = new BlockHashTable(numKvBlocks);
   }
 
@@ -91,7 +107,7 @@ export class KvBlockManager {
 
   /** Blocks an allocation can take: free plus evictable. */
   numFreeBlocks(): number {
-    return this.numFree + this.numEvictable;
+    return this.numFree + this.lru.size;
   }
 
   /** Blocks on the free list only: an allocation up to this many evicts no cached block. */
@@ -106,11 +122,11 @@ export class KvBlockManager {
 
   /** Blocks referenced by at least one block table. */
   numUsedBlocks(): number {
-    return this.numKvBlocks - this.numFree - this.numEvictable;
+    return this.numKvBlocks - this.numFree - this.lru.size;
   }
 
   numEvictableBlocks(): number {
-    return this.numEvictable;
+    return this.lru.size;
   }
 
   /** Fraction of blocks referenced by requests, 0..1 (evictable cached blocks count as unused, as in vLLM). */
@@ -130,6 +146,21 @@ export class KvBlockManager {
   }
 
   /**
+   * cachedPrefixBlocks for a request's own admission: past its hashed blocks, its unique blocks parked at a
+   * preemption count as long as they are still cached (not evicted since).
+   */
+  cachedPrefixBlocksOf(reqId: number, blockHashes: readonly number[], maxBlocks: number): number {
+    let n = this.cachedPrefixBlocks(blockHashes, maxBlocks);
+    const parked = this.parkedUnique.get(reqId);
+    if (parked === undefined || n < blockHashes.length) return n;
+    for (let j = 0; j < parked.length && n < maxBlocks; j++, n++) {
+      const id = parked[j]!;
+      if (this.rec[id * REC_STRIDE + REC_STATE] !== UNIQUE || this.rec[id * REC_STRIDE + REC_OWNER] !== reqId) break;
+    }
+    return n;
+  }
+
+  /**
    * Make `reqId`'s block table cover `numTokensTotal` tokens. At a request's first allocation `hit` gives the
    * leading cached blocks to share (refCount++) instead of allocating them. All or nothing: returns false and
    * changes nothing when the free + evictable blocks cannot cover what is missing.
@@ -144,13 +175,11 @@ export class KvBlockManager {
     if (numNeeded <= 0 && numHitBlocks === 0) return true;
 
     // Hit blocks sitting in the evictable list stop being allocatable once we take them.
+    const parked = this.parkedUnique.get(reqId);
+    if (numHitBlocks > 0 && numHitBlocks !== this.cachedPrefixBlocksOf(reqId, hit!.blockHashes, numHitBlocks))
+      throw new Error(`KvBlockManager.allocateSlots: request ${reqId}: ${numHitBlocks} hit blocks but fewer are cached (not cached past them); ask cachedPrefixBlocksOf first.`);
     let numHitEvictable = 0;
-    for (let i = 0; i < numHitBlocks; i++) {
-      const id = this.hashToBlock.get(hit!.blockHashes[i]!);
-      if (id < 0)
-        throw new Error(`KvBlockManager.allocateSlots: request ${reqId}: block hash ${i} is not cached; ask cachedPrefixBlocks first.`);
-      if (this.refCount[id] === 0) numHitEvictable++;
-    }
+    for (let i = 0; i < numHitBlocks; i++) if (this.rec[this.hitBlockId(hit!.blockHashes, parked, i) * REC_STRIDE + REC_REF] === 0) numHitEvictable++;
     if (Math.max(0, numNeeded) > this.numFreeBlocks() - numHitEvictable) return false;
 
     if (blocks === undefined) {
@@ -158,10 +187,11 @@ export class KvBlockManager {
       this.reqToBlocks.set(reqId, blocks);
       this.reqToNumCachedBlocks.set(reqId, numHitBlocks);
     }
+    if (parked !== undefined) this.parkedUnique.delete(reqId);
     for (let i = 0; i < numHitBlocks; i++) {
-      const id = this.hashToBlock.get(hit!.blockHashes[i]!);
-      if (this.refCount[id] === 0) this.lruRemove(id);
-      this.refCount[id]!++;
+      const id = this.hitBlockId(hit!.blockHashes, parked, i);
+      if (this.rec[id * REC_STRIDE + REC_REF] === 0) this.lru.remove(id);
+      this.rec[id * REC_STRIDE + REC_REF]!++;
       blocks.push(id);
     }
     if (hit !== undefined) {
@@ -171,29 +201,38 @@ export class KvBlockManager {
     }
     for (let i = 0; i < numNeeded; i++) {
       const id = this.takeBlock();
-      this.refCount[id] = 1;
+      this.rec[id * REC_STRIDE + REC_REF] = 1;
       blocks.push(id);
     }
     return true;
   }
 
   /**
-   * Register the request's prompt blocks that are now full of computed KV, so later requests can hit them.
+   * Register the request's prompt blocks that are now full of computed KV, so later requests can hit them: the
+   * first `blockHashes.length` under their hashes, the next `numUniqueBlocks` as unique (cached, never indexed).
    * Called after a step's compute (not at scheduling) so a hit never points at KV still being written.
    */
-  cacheFullBlocks(reqId: number, blockHashes: readonly number[], numComputedTokens: number): void {
+  cacheFullBlocks(reqId: number, blockHashes: readonly number[], numComputedTokens: number, numUniqueBlocks = 0): void {
     const blocks = this.reqToBlocks.get(reqId);
     if (blocks === undefined) return;
     const numCached = this.reqToNumCachedBlocks.get(reqId) ?? 0;
-    const numFull = Math.min(blockHashes.length, blocks.length, Math.floor(numComputedTokens / this.blockSizeTokens));
+    const numHashed = blockHashes.length;
+    const numFull = Math.min(numHashed + numUniqueBlocks, blocks.length, Math.floor(numComputedTokens / this.blockSizeTokens));
     if (numFull <= numCached) return;
+    const rec = this.rec;
     for (let i = numCached; i < numFull; i++) {
-      const h = blockHashes[i]!;
       const id = blocks[i]!;
+      if (rec[id * REC_STRIDE + REC_STATE] !== UNCACHED) continue;
+      if (i >= numHashed) {
+        rec[id * REC_STRIDE + REC_STATE] = UNIQUE;
+        this.rec[id * REC_STRIDE + REC_OWNER] = reqId;
+        continue;
+      }
+      const h = blockHashes[i]!;
       // Two requests may compute the same prefix at once (neither hit); the first registered keeps the hash and
-      // the other's copy stays unhashed, so the map stays hash → one block.
-      if (this.hasHash[id] === 1 || !this.hashToBlock.setIfAbsent(h, id)) continue;
-      this.hasHash[id] = 1;
+      // the other's copy stays uncached, so the map stays hash → one block.
+      if (!this.hashToBlock.setIfAbsent(h, id)) continue;
+      rec[id * REC_STRIDE + REC_STATE] = INDEXED;
       this.blockHash[id] = h;
     }
     this.reqToNumCachedBlocks.set(reqId, numFull);
@@ -202,15 +241,22 @@ export class KvBlockManager {
   /**
    * Release the request's blocks. Cached ones with no other holder become evictable, last block first, so a
    * prefix's tail is evicted before its head (the head is the part most likely to be shared, as in vLLM).
+   * `park`: the request will be admitted again (preempted) and may hit its own unique blocks then; otherwise
+   * any it had parked are forgotten.
    */
-  free(reqId: number): void {
+  free(reqId: number, park = false): void {
+    this.parkedUnique.delete(reqId);
     const blocks = this.reqToBlocks.get(reqId);
     if (blocks === undefined) return;
+    if (park) {
+      const unique = blocks.filter((id) => this.rec[id * REC_STRIDE + REC_STATE] === UNIQUE);
+      if (unique.length > 0) this.parkedUnique.set(reqId, unique);
+    }
     for (let i = blocks.length - 1; i >= 0; i--) {
       const id = blocks[i]!;
-      const rc = --this.refCount[id]!;
+      const rc = --this.rec[id * REC_STRIDE + REC_REF]!;
       if (rc > 0) continue;
-      if (this.hasHash[id] === 1) this.lruAppend(id);
+      if (this.rec[id * REC_STRIDE + REC_STATE] !== UNCACHED) this.lru.append(id);
       else this.freeStack[this.numFree++] = id;
     }
     // The array is dropped, not cleared: a step already handed out may still hold it.
@@ -225,11 +271,11 @@ export class KvBlockManager {
 
   /** The hash a block is cached under, if any (tests, debugging). */
   blockHashOf(blockId: number): number | undefined {
-    return this.hasHash[blockId] === 1 ? this.blockHash[blockId] : undefined;
+    return this.rec[blockId * REC_STRIDE + REC_STATE] === INDEXED ? this.blockHash[blockId] : undefined;
   }
 
   refCountOf(blockId: number): number {
-    return this.refCount[blockId] ?? 0;
+    return this.rec[blockId * REC_STRIDE + REC_REF] ?? 0;
   }
 
   /**
@@ -254,58 +300,40 @@ export class KvBlockManager {
       if (onFree[id] === 1) throw new Error(`block ${id} is on the free stack twice`);
       onFree[id] = 1;
     }
-    let numLru = 0;
-    for (let id = this.lruHead, prev = NONE; id !== NONE; prev = id, id = this.lruNext[id]!) {
-      if (this.lruPrev[id] !== prev) throw new Error(`LRU list broken at block ${id}`);
-      if (this.inLru[id] !== 1) throw new Error(`block ${id} is linked in the LRU list but not flagged`);
-      if (++numLru > n) throw new Error('LRU list has a cycle');
+    let numIndexed = 0;
+    const inLru = new Uint8Array(n);
+    for (const id of this.lru.toArray()) {
+      if (inLru[id] === 1) throw new Error(`block ${id} is on the LRU queue twice`);
+      inLru[id] = 1;
     }
-    if (numLru !== this.numEvictable) throw new Error(`LRU list has ${numLru} blocks, counter says ${this.numEvictable}`);
     for (let id = 0; id < n; id++) {
-      const rc = this.refCount[id]!;
+      const rc = this.rec[id * REC_STRIDE + REC_REF]!;
       if (rc !== holders[id]) throw new Error(`block ${id}: refCount ${rc} but ${holders[id]} tables hold it`);
-      const states = (onFree[id] === 1 ? 1 : 0) + (this.inLru[id] === 1 ? 1 : 0) + (rc > 0 ? 1 : 0);
-      if (states !== 1) throw new Error(`block ${id} is in ${states} states (free=${onFree[id]}, evictable=${this.inLru[id]}, refCount=${rc})`);
-      if (onFree[id] === 1 && this.hasHash[id] === 1) throw new Error(`free block ${id} still has a hash`);
-      if (this.inLru[id] === 1 && this.hasHash[id] !== 1) throw new Error(`evictable block ${id} has no hash`);
-      if (rc > 1 && this.hasHash[id] !== 1) throw new Error(`block ${id} is shared by ${rc} requests but is not a cached prefix block`);
-      if (this.hasHash[id] === 1 && this.hashToBlock.get(this.blockHash[id]!) !== id)
+      const states = (onFree[id] === 1 ? 1 : 0) + (inLru[id] === 1 ? 1 : 0) + (rc > 0 ? 1 : 0);
+      if (states !== 1) throw new Error(`block ${id} is in ${states} states (free=${onFree[id]}, evictable=${inLru[id]}, refCount=${rc})`);
+      const state = this.rec[id * REC_STRIDE + REC_STATE]!;
+      if (onFree[id] === 1 && state !== UNCACHED) throw new Error(`free block ${id} is still cached`);
+      if (inLru[id] === 1 && state === UNCACHED) throw new Error(`evictable block ${id} is not cached`);
+      if (rc > 1 && state !== INDEXED) throw new Error(`block ${id} is shared by ${rc} requests but is not an indexed prefix block`);
+      if (state === INDEXED && this.hashToBlock.get(this.blockHash[id]!) !== id)
         throw new Error(`block ${id}'s hash does not map back to it`);
+      if (state === INDEXED) numIndexed++;
     }
-    if (this.hashToBlock.size !== this.hasHash.reduce((a, b) => a + b, 0)) throw new Error('hash map and block hashes disagree');
+    if (this.hashToBlock.size !== numIndexed) throw new Error('hash map and block hashes disagree');
+  }
+
+  /** Block id of hit block i: hashed blocks through the index, the ones after them from the parked unique list. */
+  private hitBlockId(blockHashes: readonly number[], parked: readonly number[] | undefined, i: number): number {
+    return i < blockHashes.length ? this.hashToBlock.get(blockHashes[i]!) : parked![i - blockHashes.length]!;
   }
 
   /** A block for a new allocation: a free one, else evict the least recently freed cached one. */
   private takeBlock(): number {
     if (this.numFree > 0) return this.freeStack[--this.numFree]!;
-    const id = this.lruHead;
+    const id = this.lru.popOldest();
     if (id === NONE) throw new Error('KvBlockManager: out of blocks after the capacity check (bug)');
-    this.lruRemove(id);
-    this.hashToBlock.delete(this.blockHash[id]!);
-    this.hasHash[id] = 0;
+    if (this.rec[id * REC_STRIDE + REC_STATE] === INDEXED) this.hashToBlock.delete(this.blockHash[id]!);
+    this.rec[id * REC_STRIDE + REC_STATE] = UNCACHED;
     return id;
-  }
-
-  private lruAppend(id: number): void {
-    this.lruPrev[id] = this.lruTail;
-    this.lruNext[id] = NONE;
-    if (this.lruTail === NONE) this.lruHead = id;
-    else this.lruNext[this.lruTail] = id;
-    this.lruTail = id;
-    this.inLru[id] = 1;
-    this.numEvictable++;
-  }
-
-  private lruRemove(id: number): void {
-    const prev = this.lruPrev[id]!;
-    const next = this.lruNext[id]!;
-    if (prev === NONE) this.lruHead = next;
-    else this.lruNext[prev] = next;
-    if (next === NONE) this.lruTail = prev;
-    else this.lruPrev[next] = prev;
-    this.lruPrev[id] = NONE;
-    this.lruNext[id] = NONE;
-    this.inLru[id] = 0;
-    this.numEvictable--;
   }
 }

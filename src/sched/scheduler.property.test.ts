@@ -70,14 +70,18 @@ function blockHashesOf(id: number, r: ReqSpec, blockSizeTokens: number): number[
   return hashes;
 }
 
-function newRequestOf(id: number, r: ReqSpec, cfg: SchedulerConfig): NewRequest {
+/** `uniqueTail`: pass the request's own (never shared) blocks as numUniqueBlocks instead of as hashes. */
+function newRequestOf(id: number, r: ReqSpec, cfg: SchedulerConfig, uniqueTail = false): NewRequest {
   const initialOutputTokens = Math.min(r.initialOutputTokens, r.maxOutputTokens - 1);
   const known = r.promptTokens + initialOutputTokens;
+  const hashes = blockHashesOf(id, r, cfg.blockSizeTokens);
+  const numShared = Math.min(hashes.length, r.numSharedBlocks);
   return {
     id,
     promptTokens: r.promptTokens,
     maxOutputTokens: r.maxOutputTokens,
-    blockHashes: blockHashesOf(id, r, cfg.blockSizeTokens),
+    blockHashes: uniqueTail ? hashes.slice(0, numShared) : hashes,
+    numUniqueBlocks: uniqueTail ? hashes.length - numShared : 0,
     initialOutputTokens,
     precomputedTokens: Math.floor((r.precomputedPct / 100) * (known - 1)),
   };
@@ -109,7 +113,7 @@ interface RunResult {
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
 /** Drive a scenario to completion, checking every step against the shadow model; throws on any violation. */
-function run(sc: Scenario): RunResult {
+function run(sc: Scenario, uniqueTail = false): RunResult {
   const { cfg } = sc;
   const bs = cfg.blockSizeTokens;
   const s = new Scheduler(cfg);
@@ -179,7 +183,7 @@ function run(sc: Scenario): RunResult {
     assert.ok(stepNo <= maxSteps, `livelock: more than ${maxSteps} steps`);
     const where = `step ${stepNo}`;
     for (const id of arrivals.get(stepNo) ?? []) {
-      const req = newRequestOf(id, sc.reqs[id]!, cfg);
+      const req = newRequestOf(id, sc.reqs[id]!, cfg, uniqueTail);
       const res = s.add(req);
       const sh: Shadow = {
         req,
@@ -358,6 +362,21 @@ test('random streams run to completion within budget, seq and block limits, with
   // The generator must actually reach the interesting paths, or the property proves little.
   assert.ok(seen.preemptions > 50, `only ${seen.preemptions} preemptions over ${seen.runs} runs`);
   assert.ok(seen.hitTokens > 0 && seen.aborts > 0 && seen.rejected > 0 && seen.external > 0, JSON.stringify(seen));
+});
+
+test('unique blocks: passing never-shared blocks as numUniqueBlocks gives the same steps, block ids and hits as hashing them', () => {
+  let runsWithUnique = 0;
+  fc.assert(
+    fc.property(scenarioArb, (sc) => {
+      const hashed = run(sc);
+      const unique = run(sc, true);
+      assert.deepEqual(unique.trace, hashed.trace);
+      assert.equal(unique.numHitTokens, hashed.numHitTokens);
+      if (sc.cfg.enablePrefixCaching && sc.reqs.some((r) => r.promptTokens >= (r.numSharedBlocks + 1) * sc.cfg.blockSizeTokens)) runsWithUnique++;
+    }),
+    { numRuns: NUM_RUNS, seed: 7 },
+  );
+  assert.ok(runsWithUnique > NUM_RUNS / 4, `only ${runsWithUnique} runs had unique blocks with prefix caching on`);
 });
 
 test('random streams also hold with fresh random seeds', () => {

@@ -44,6 +44,8 @@ interface RequestState {
   readonly maxOutputTokens: number;
   /** Empty when prefix caching is off or the caller gave none. */
   readonly blockHashes: readonly number[];
+  /** Full prompt blocks after blockHashes cached as unique (see NewRequest.numUniqueBlocks); 0 with caching off. */
+  readonly numUniqueBlocks: number;
   numOutputTokens: number;
   numComputedTokens: number;
   /** KV that arrives with the request, used at its first admission only (a recompute after preemption is local). */
@@ -115,9 +117,11 @@ export class Scheduler {
       );
     const { blockSizeTokens: bs, numKvBlocks, maxNumBatchedTokens } = this.config;
     const blockHashes = this.config.enablePrefixCaching ? (req.blockHashes ?? EMPTY_IDS) : EMPTY_IDS;
-    if (blockHashes.length > Math.floor(promptTokens / bs))
+    const numUniqueBlocks = this.config.enablePrefixCaching ? (req.numUniqueBlocks ?? 0) : 0;
+    checkCount(id, 'numUniqueBlocks', numUniqueBlocks, 0);
+    if (blockHashes.length + numUniqueBlocks > Math.floor(promptTokens / bs))
       throw new Error(
-        `Scheduler.add: request ${id}: ${blockHashes.length} block hashes; accepted: at most floor(${promptTokens} / ${bs}) = ${Math.floor(promptTokens / bs)}, one per full prompt block (same block size as the scheduler).`,
+        `Scheduler.add: request ${id}: ${blockHashes.length} block hashes + ${numUniqueBlocks} unique blocks; accepted: at most floor(${promptTokens} / ${bs}) = ${Math.floor(promptTokens / bs)}, one per full prompt block (same block size as the scheduler).`,
       );
     if (this.repeatFinder.hasRepeat(blockHashes))
       throw new Error(`Scheduler.add: request ${id}: block hashes repeat; accepted: chained hashes, distinct within a request.`);
@@ -143,6 +147,7 @@ export class Scheduler {
       numPromptTokens: promptTokens,
       maxOutputTokens,
       blockHashes,
+      numUniqueBlocks,
       numOutputTokens: initialOutputTokens,
       numComputedTokens: 0,
       numPrecomputedTokens: precomputedTokens,
@@ -204,7 +209,7 @@ export class Scheduler {
         const numKnown = req.numPromptTokens + req.numOutputTokens;
         // Never hit the whole sequence: the last known token must be computed to sample the next one.
         const numHitBlocks =
-          req.blockHashes.length > 0 ? this.kv.cachedPrefixBlocks(req.blockHashes, Math.floor((numKnown - 1) / bs)) : 0;
+          req.blockHashes.length + req.numUniqueBlocks > 0 ? this.kv.cachedPrefixBlocksOf(req.id, req.blockHashes, Math.floor((numKnown - 1) / bs)) : 0;
         const numHitTokens = numHitBlocks * bs;
         const numComputed = Math.max(numHitTokens, req.numPrecomputedTokens);
         const numRemaining = numKnown - numComputed;
@@ -262,14 +267,14 @@ export class Scheduler {
       const req = reqs[s]!;
       if (req.status !== 'running') continue;
       // Only steps that still compute prompt blocks can register new cached blocks: decode steps skip the call.
-      const hashedTokens = req.blockHashes.length * this.config.blockSizeTokens;
+      const hashedTokens = (req.blockHashes.length + req.numUniqueBlocks) * this.config.blockSizeTokens;
       const hadAllHashedBlocks = req.numComputedTokens >= hashedTokens;
       // A verification keeps the accepted drafts (their KV is valid) and rolls the rejected ones back; the
       // blocks allocated for them stay with the request until it finishes.
       const numDraft = seq.numSpeculativeTokens ?? 0;
       const numAccepted = numDraft > 0 ? Math.max(0, Math.min(numDraft, Math.floor(acceptedTokens?.get(req.id) ?? 0))) : 0;
       req.numComputedTokens += numDraft > 0 ? 1 + numAccepted : seq.numNewTokens;
-      if (cachePrefixes && !hadAllHashedBlocks) this.kv.cacheFullBlocks(req.id, req.blockHashes, req.numComputedTokens);
+      if (cachePrefixes && !hadAllHashedBlocks) this.kv.cacheFullBlocks(req.id, req.blockHashes, req.numComputedTokens, req.numUniqueBlocks);
       let done = false;
       if (seq.samples) {
         req.numOutputTokens += 1 + numAccepted;
@@ -299,7 +304,12 @@ export class Scheduler {
    * blocks: nothing is freed during a run, so the LRU order is fixed). See docs/performance.md.
    */
   decodeRunSteps(maxSteps: number, evictCached = false): number {
-    if (this.inFlight !== null || this.numWaitingReqs > 0 || this.running.length === 0) return 0;
+    return this.numWaitingReqs > 0 ? 0 : this.decodeRunBound(maxSteps, evictCached);
+  }
+
+  /** decodeRunSteps without the nothing-waiting condition. */
+  private decodeRunBound(maxSteps: number, evictCached: boolean): number {
+    if (this.inFlight !== null || this.running.length === 0) return 0;
     if ((this.config.numSpeculativeTokens ?? 0) > 0 || this.running.length > this.config.maxNumBatchedTokens) return 0;
     let bound = Math.floor(maxSteps);
     for (const req of this.running) {
@@ -360,12 +370,14 @@ export class Scheduler {
   /**
    * Decode fast-forward, step 2 of 2: apply `numSteps` (1 ≤ numSteps ≤ decodeRunSteps(…, true)) decode steps at once —
    * the same block allocations, computed tokens and outputs as that many schedule()/complete() rounds, and the
-   * same requests finish (at the last step only, in running order). Returns the finished ids.
+   * same requests finish (at the last step only, in running order). Returns the finished ids. With requests
+   * waiting, one step only: the step that was in flight when they arrived, scheduled before they existed (a
+   * run cut by an arrival ends with it).
    */
   advanceDecode(numSteps: number, finishedOut: number[] = []): number[] {
-    const bound = this.decodeRunSteps(numSteps, true);
+    const bound = numSteps === 1 ? this.decodeRunBound(1, true) : this.decodeRunSteps(numSteps, true);
     if (!Number.isInteger(numSteps) || numSteps < 1 || bound < numSteps)
-      throw new Error(`Scheduler.advanceDecode: ${numSteps} steps; accepted: an integer in 1..decodeRunSteps() (${bound} now).`);
+      throw new Error(`Scheduler.advanceDecode: ${numSteps} steps; accepted: an integer in 1..decodeRunSteps() (${bound} now), or 1 with requests waiting.`);
     finishedOut.length = 0;
     this.stateVersion++;
     // Every allocation before any release, as in a step: the last step allocates for all, then completes.
@@ -471,7 +483,7 @@ export class Scheduler {
 
   /** Recompute preemption: drop the KV, keep the outputs as known tokens, requeue at the front. */
   private preempt(req: RequestState): void {
-    this.kv.free(req.id);
+    this.kv.free(req.id, true);
     req.blocks = EMPTY_IDS;
     req.numComputedTokens = 0;
     req.numPrecomputedTokens = 0;

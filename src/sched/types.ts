@@ -33,6 +33,12 @@ export interface NewRequest {
    * ≤ floor(promptTokens / blockSizeTokens). Empty or absent: no prefix caching for this request.
    */
   readonly blockHashes?: readonly number[];
+  /**
+   * Full prompt blocks after `blockHashes` whose content no other request will ask for (a simulator that knows
+   * its workload: a conversation's last turn). They are cached on free and evicted in LRU order like hashed
+   * ones, as vLLM would, but never indexed: no lookup could hit them. Default 0.
+   */
+  readonly numUniqueBlocks?: number;
   /** Output tokens already generated elsewhere (1 for a request arriving at a decode pool after prefill). */
   readonly initialOutputTokens?: number;
   /** Tokens whose KV arrives with the request (KV transferred from a prefill worker): blocks are allocated at admission, no compute. */

@@ -32,6 +32,19 @@ export class DecodeRun {
     return this.t0S + this.slopeS * j;
   }
 
+  /**
+   * Keep step k (0-based) alone, with its fitted start and end: the steps before it have been applied, the ones
+   * after it are dropped (an arrival cut the run while step k was in flight).
+   */
+  keepStep(k: number): void {
+    const startS = this.endS(k);
+    this.t0S = this.endS(k + 1) - startS;
+    this.startS = startS;
+    this.slopeS = 0;
+    this.kvTokens0 += this.batch * k;
+    this.numSteps = 1;
+  }
+
   /** Steps of the run that have ended by `timeS` (a step ending exactly then counts), at most numSteps. */
   stepsDoneBy(timeS: number): number {
     const n = this.numSteps;

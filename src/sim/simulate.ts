@@ -1,7 +1,7 @@
 import type { Rng } from '../core/rng.js';
 import type { RouterContext } from '../sched/router.js';
 import type { ReplicaLoad } from '../sched/types.js';
-import { WorkloadDriver, promptBlockHashes } from '../workload/driver.js';
+import { WorkloadDriver, promptBlockHashes, uniquePromptBlocks } from '../workload/driver.js';
 import type { WorkloadRequest, WorkloadSpec } from '../workload/types.js';
 import { DecodeCostCache, DecodeShape, planDecodeRun } from './decode-run.js';
 import { EventQueue } from './event-queue.js';
@@ -201,21 +201,17 @@ export function simulate(dep: Deployment, opts: SimOptions): SimOutcome {
 
   /**
    * Something is about to change the replica (a request joins it): cut its run at the current time. The steps
-   * that ended by now are applied; the one in flight becomes an ordinary scheduled step, as it would have been
-   * scheduled at its start, before the newcomer existed.
+   * that ended by now are applied; the one in flight stays, alone, as the run's last step: it was scheduled at
+   * its start, before the newcomer existed, and ends where the run said.
    */
   const settle = (pool: PoolRuntime, poolIndex: number, replica: ReplicaRuntime): void => {
     const run = replica.run;
-    if (!run.active) return;
+    if (!run.active || run.numSteps === 1) return;
     const k = Math.min(run.stepsDoneBy(nowS), run.numSteps - 1);
-    const stepStartS = run.endS(k);
-    // The step in flight keeps the run's (fitted) time: it ends where the run said, after now.
-    const stepEndS = run.endS(k + 1);
     if (k > 0) applyRun(replica, k);
-    run.numSteps = 0;
-    replica.step = replica.sched.schedule();
-    replica.stepStartS = stepStartS;
-    replica.eventSeq = events.push(stepEndS, RANK['step-done'], 'step-done', replica.index, poolIndex);
+    run.keepStep(k);
+    replica.stepStartS = run.startS;
+    replica.eventSeq = events.push(run.endS(1), RANK['step-done'], 'step-done', replica.index, poolIndex);
   };
 
   const admit = (pool: PoolRuntime, poolIndex: number, f: InFlight): void => {
@@ -232,6 +228,7 @@ export function simulate(dep: Deployment, opts: SimOptions): SimOutcome {
       // A prefill pool stops each request at its first token; the decode pool takes it from there.
       maxOutputTokens: pool.role === 'prefill' ? 1 : f.req.outputTokens,
       blockHashes: hashes,
+      numUniqueBlocks: pool.schedConfig.enablePrefixCaching ? uniquePromptBlocks(f.req, pool.schedConfig.blockSizeTokens) : 0,
     });
     if (!added.ok) {
       metrics.recordRejected(f.req, added.reason);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../core/rng.js';
-import { WorkloadDriver, promptBlockHashes } from './driver.js';
+import { WorkloadDriver, promptBlockHashes, uniquePromptBlocks } from './driver.js';
 import type { WorkloadSpec } from './types.js';
 
 const base: WorkloadSpec = {
@@ -62,6 +62,16 @@ test('multi-turn sessions grow the prompt by the history and share its prefix bl
   assert.deepEqual(h2.slice(0, 8), h1, 'turn 2 starts with turn 1 blocks');
   // The 2 system-prompt blocks are shared with every other conversation.
   assert.deepEqual(h1.slice(0, 2), [-1, -2]);
+  assert.equal(uniquePromptBlocks(t1!, 16), 0, 'turn 2 will ask for all of turn 1');
+  // The last turn: hashes for the blocks its history covers (what earlier turns could have cached), the rest unique.
+  const t3 = d.onFinish(t2, 20)!;
+  assert.equal(t3.lastTurn, true);
+  const full3 = Math.floor(t3.promptTokens / 16);
+  const h3 = promptBlockHashes(t3, 16);
+  assert.equal(h3.length, Math.floor((t2.promptTokens + t2.outputTokens) / 16));
+  assert.deepEqual(h3.slice(0, promptBlockHashes(t2, 16).length), promptBlockHashes(t2, 16));
+  assert.equal(uniquePromptBlocks(t3, 16), full3 - h3.length);
+  assert.ok(uniquePromptBlocks(t3, 16) > 0);
 });
 
 test('trace replay keeps the trace order, lengths and rescales arrival times to the target rate', () => {

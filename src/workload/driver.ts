@@ -118,6 +118,8 @@ export class WorkloadDriver {
       outputTokens,
       sessionId: session.sessionId,
       turn: session.turn,
+      lastTurn: session.turn >= this.spec.sessions.turns,
+      historyTokens: session.historyTokens,
       sharedPrefixTokens: this.spec.sessions.systemPromptTokens,
     };
     if (session.turn < this.spec.sessions.turns) this.sessionOf.set(req.id, session);
@@ -129,14 +131,23 @@ export class WorkloadDriver {
 /**
  * Chained prefix-block hashes of a request's prompt for block size `blockSizeTokens`: the system-prompt blocks
  * are shared by all requests, the rest belong to the conversation (its tokens are append-only, so block i of
- * turn t equals block i of turn t+1).
+ * turn t equals block i of turn t+1). A conversation's last turn gets hashes only for the blocks its history
+ * covers (what earlier requests may have cached): no request can ask for the rest, its unique blocks
+ * (uniquePromptBlocks).
  */
 export function promptBlockHashes(req: WorkloadRequest, blockSizeTokens: number): number[] {
-  const numFull = Math.floor(req.promptTokens / blockSizeTokens);
+  const numHashed = Math.floor(req.promptTokens / blockSizeTokens) - uniquePromptBlocks(req, blockSizeTokens);
   const numShared = Math.floor(req.sharedPrefixTokens / blockSizeTokens);
-  const hashes = new Array<number>(numFull);
-  for (let i = 0; i < numFull; i++) {
+  const hashes = new Array<number>(numHashed);
+  for (let i = 0; i < numHashed; i++) {
     hashes[i] = i < numShared ? -(i + 1) : req.sessionId * 4_194_304 + i;
   }
   return hashes;
+}
+
+/** Full prompt blocks after promptBlockHashes(req, blockSizeTokens): cached like the rest, never asked for again. */
+export function uniquePromptBlocks(req: WorkloadRequest, blockSizeTokens: number): number {
+  if (!req.lastTurn) return 0;
+  const numFull = Math.floor(req.promptTokens / blockSizeTokens);
+  return numFull - Math.min(numFull, Math.floor(Math.max(req.sharedPrefixTokens, req.historyTokens) / blockSizeTokens));
 }

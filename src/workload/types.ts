@@ -57,6 +57,10 @@ export interface WorkloadRequest {
   /** Conversation it belongs to; its tokens are append-only across turns, which is what makes prefixes shareable. */
   readonly sessionId: number;
   readonly turn: number;
+  /** No later turn of this conversation follows, so no later request shares its blocks past its history. */
+  readonly lastTurn: boolean;
+  /** Leading prompt tokens earlier requests of the conversation had (system prompt + previous turns' tokens). */
+  readonly historyTokens: number;
   /** Leading prompt tokens shared by every request (system prompt). */
   readonly sharedPrefixTokens: number;
 }
