@@ -7,7 +7,7 @@ test('eviction queue: the same order as a list under random appends, removals an
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 12 }),
-      fc.array(fc.tuple(fc.constantFrom('append', 'remove', 'pop'), fc.nat()), { maxLength: 400 }),
+      fc.array(fc.tuple(fc.constantFrom('append', 'remove', 'pop', 'peek'), fc.nat()), { maxLength: 400 }),
       fc.boolean(),
       (numIds, ops, shared) => {
         // Half the runs keep positions in a lent strided array and rebase them often.
@@ -23,6 +23,8 @@ test('eviction queue: the same order as a list under random appends, removals an
             if (model.length === 0) continue;
             const id = model.splice(n % model.length, 1)[0]!;
             q.remove(id);
+          } else if (op === 'peek') {
+            assert.equal(q.peekOldest(), model.length > 0 ? model[0]! : -1);
           } else {
             assert.equal(q.popOldest(), model.length > 0 ? model.shift()! : -1);
           }

@@ -60,6 +60,18 @@ export class EvictionQueue {
     this.count--;
   }
 
+  /** The oldest id, left in; −1 when empty (drops the stale entries before it). */
+  peekOldest(): number {
+    if (this.count === 0) return -1;
+    const { ring, pos, mask, stride } = this;
+    for (;;) {
+      const p = this.head;
+      const id = ring[p & mask]!;
+      if (pos[id * stride] === p) return id;
+      this.head++;
+    }
+  }
+
   /** Take the oldest id out; −1 when empty. */
   popOldest(): number {
     if (this.count === 0) return -1;

@@ -7,7 +7,9 @@
  * flight at a time. Pure: no clock, no I/O, no randomness, so the same calls give the same steps.
  */
 import { RepeatFinder } from './block-hash-table.js';
+import { KvBlockCounter } from './kv-block-counter.js';
 import { KvBlockManager, type PrefixCacheStats, type PrefixHit } from './kv-block-manager.js';
+import type { KvCache } from './kv-cache.js';
 import { RequestQueue } from './request-queue.js';
 import type {
   NewRequest,
@@ -52,8 +54,10 @@ interface RequestState {
   numPrecomputedTokens: number;
   numPreemptions: number;
   status: RequestStatus;
-  /** Its block table (the block manager's live array), EMPTY_IDS while it holds none: spares a map lookup per step. */
+  /** Its block table (the block manager's live array), EMPTY_IDS while it holds none or ids are not kept. */
   blocks: readonly number[];
+  /** Blocks it holds: spares a map lookup per step. */
+  numBlocks: number;
 }
 
 const OK: AddResult = { ok: true };
@@ -62,7 +66,7 @@ const EMPTY_OUTCOME: StepOutcome = { sampledIds: EMPTY_IDS, finishedIds: EMPTY_I
 
 export class Scheduler {
   readonly config: SchedulerConfig;
-  private readonly kv: KvBlockManager;
+  private readonly kv: KvCache;
   private readonly requests = new Map<number, RequestState>();
   /** FCFS; preempted requests go back to the front. Aborted entries are skipped lazily (see peekWaiting). */
   private readonly waiting = new RequestQueue<RequestState>();
@@ -83,13 +87,17 @@ export class Scheduler {
   private runSlack = new Int32Array(64);
   private runSlackVersion = -1;
 
-  constructor(cfg: SchedulerConfig) {
+  /**
+   * `opts.blockIds` false: count KV blocks without ids (KvBlockCounter) — the same steps, hits and preemptions,
+   * but ScheduledSeq.blockIds is empty. For the simulator, which never reads an id.
+   */
+  constructor(cfg: SchedulerConfig, opts: { readonly blockIds?: boolean } = {}) {
     for (const key of ['maxNumBatchedTokens', 'maxNumSeqs', 'blockSizeTokens', 'numKvBlocks'] as const) {
       const v = cfg[key];
       if (!Number.isInteger(v) || v < 1) throw new Error(`SchedulerConfig.${key} is ${v}; accepted: an integer ≥ 1.`);
     }
     this.config = { ...cfg };
-    this.kv = new KvBlockManager(cfg.numKvBlocks, cfg.blockSizeTokens);
+    this.kv = opts.blockIds === false ? new KvBlockCounter(cfg.numKvBlocks, cfg.blockSizeTokens) : new KvBlockManager(cfg.numKvBlocks, cfg.blockSizeTokens);
   }
 
   /**
@@ -154,6 +162,7 @@ export class Scheduler {
       numPreemptions: 0,
       status: 'waiting',
       blocks: EMPTY_IDS,
+      numBlocks: 0,
     };
     this.requests.set(id, state);
     this.waiting.pushBack(state);
@@ -339,7 +348,7 @@ export class Scheduler {
       if (this.runSlack.length < len) this.runSlack = new Int32Array(2 * len);
       for (let i = 0; i < len; i++) {
         const req = this.running[i]!;
-        this.runSlack[i] = req.blocks.length * bs - req.numComputedTokens;
+        this.runSlack[i] = req.numBlocks * bs - req.numComputedTokens;
       }
       this.runSlackVersion = this.stateVersion;
     }
@@ -448,6 +457,12 @@ export class Scheduler {
 
   /** The block manager, read-mostly: for metrics and tests. Mutating it behind the scheduler breaks it. */
   get kvBlockManager(): KvBlockManager {
+    if (!(this.kv instanceof KvBlockManager)) throw new Error('Scheduler.kvBlockManager: this scheduler counts blocks without ids; use kvCache.');
+    return this.kv;
+  }
+
+  /** The KV cache, whichever kind, read-mostly (see kvBlockManager). */
+  get kvCache(): KvCache {
     return this.kv;
   }
 
@@ -475,9 +490,10 @@ export class Scheduler {
 
   /** kv.allocateSlots for a request's table, skipping the call when its blocks already cover `numTokensTotal`. */
   private allocate(req: RequestState, numTokensTotal: number, hit?: PrefixHit): boolean {
-    if (hit === undefined && req.blocks.length * this.config.blockSizeTokens >= numTokensTotal) return true;
+    if (hit === undefined && req.numBlocks * this.config.blockSizeTokens >= numTokensTotal) return true;
     if (!this.kv.allocateSlots(req.id, numTokensTotal, hit)) return false;
     if (req.blocks.length === 0) req.blocks = this.kv.blockIds(req.id);
+    req.numBlocks = this.kv.numBlocksOf(req.id);
     return true;
   }
 
@@ -485,6 +501,7 @@ export class Scheduler {
   private preempt(req: RequestState): void {
     this.kv.free(req.id, true);
     req.blocks = EMPTY_IDS;
+    req.numBlocks = 0;
     req.numComputedTokens = 0;
     req.numPrecomputedTokens = 0;
     req.numPreemptions++;
@@ -497,6 +514,7 @@ export class Scheduler {
   private release(req: RequestState): void {
     this.kv.free(req.id);
     req.blocks = EMPTY_IDS;
+    req.numBlocks = 0;
     req.status = 'finished';
     this.requests.delete(req.id);
   }

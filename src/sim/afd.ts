@@ -236,7 +236,7 @@ export function buildAfdUnit(setup: AfdSetup, attnDeps: PoolDeps, ffnDeps: PoolD
   };
 
   const replicas: ReplicaRuntime[] = [];
-  for (let i = 0; i < units; i++) replicas.push(new ReplicaRuntime(i, new Scheduler(schedConfig)));
+  for (let i = 0; i < units; i++) replicas.push(new ReplicaRuntime(i, new Scheduler(schedConfig, { blockIds: false })));
   const shapeCost = (s: StepShape): StepTime => {
     // Shape-only costing (no scheduler step at hand): q > 1 sequences count as prefill.
     const prefill: StepShape = { ...s, numSeqs: s.numPrefillSeqs, numTokens: s.prefillTokens, numDecodeSeqs: 0, decodeKvTokens: 0 };

@@ -130,7 +130,7 @@ export function buildPool(role: PoolRole, where: string, config: PoolConfig, dep
     enablePrefixCaching: config.scheduler.prefixCaching,
   };
   const replicas: ReplicaRuntime[] = [];
-  for (let i = 0; i < config.replicas; i++) replicas.push(new ReplicaRuntime(i, new Scheduler(schedConfig)));
+  for (let i = 0; i < config.replicas; i++) replicas.push(new ReplicaRuntime(i, new Scheduler(schedConfig, { blockIds: false })));
   return {
     role,
     where,
