@@ -5,7 +5,7 @@
  * (calibration-data.ts), not files.
  */
 export type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from './types.js';
-export { makeStepCost, STEP_MEMO_LIMIT } from './step-cost.js';
+export { makeStepCost, STEP_MEMO_SLOTS } from './step-cost.js';
 export { memoryPlan, placementTiers, DEFAULT_ACTIVATION_RESERVE_BYTES, DEFAULT_RESERVE_FRACTION, type MemoryPlanOptions } from './memory-plan.js';
 export {
   collectiveTimeS,

@@ -1,3 +1,4 @@
+import { StepShapeCache } from './step-shape-cache.js';
 import { layerPlan, linearStateBytesPerSequence } from '../models/figures.js';
 import { gqaShape, slidingWindowTokens } from '../models/layer-plan.js';
 import type { LayerSpec, ModelArch } from '../models/types.js';
@@ -291,8 +292,8 @@ function layerGroups(arch: ModelArch): { layer: LayerSpec; count: number }[] {
   return [...groups.values()];
 }
 
-/** Largest number of step shapes remembered per cost function before the memo is cleared. */
-export const STEP_MEMO_LIMIT = 200_000;
+/** Step shapes remembered per cost function (a direct-mapped cache: see StepShapeCache). */
+export const STEP_MEMO_SLOTS = 16_384;
 
 /**
  * The time of one forward step of one replica for a batch summarised by its StepShape. The returned function
@@ -356,16 +357,14 @@ export function makeStepCost(ctx: PerfContext, calib: CalibrationSet = BUILTIN_C
     return { totalS, gemmS: acc.gemmS, attentionS: acc.attentionS, moeS: acc.moeS, commS: acc.commS, overheadS: acc.overheadS };
   };
 
-  const memo = new Map<string, StepTime>();
+  const memo = new StepShapeCache<StepTime>(STEP_MEMO_SLOTS);
   const empty: StepTime = { totalS: 0, gemmS: 0, attentionS: 0, moeS: 0, commS: 0, overheadS: 0 };
   return (s: StepShape): StepTime => {
     if (s.numTokens <= 0) return empty;
-    const key = `${s.numTokens},${s.numSeqs},${s.numPrefillSeqs},${s.prefillTokens},${s.prefillAttnPairs},${s.prefillKvTokens},${s.numDecodeSeqs},${s.decodeKvTokens}`;
-    const hit = memo.get(key);
+    const hit = memo.get(s);
     if (hit) return hit;
     const t = compute(s);
-    if (memo.size >= STEP_MEMO_LIMIT) memo.clear();
-    memo.set(key, t);
+    memo.set(s, t);
     return t;
   };
 }
