@@ -13,10 +13,8 @@
  * block. src/sched/kv-block-counter.test.ts runs the scheduler on both caches over random streams and checks
  * every step, hit and preemption agree.
  */
-import { BlockHashTable } from './block-hash-table.js';
 import { EvictionQueue } from './eviction-queue.js';
-import type { KvCache } from './kv-cache.js';
-import type { PrefixCacheStats, PrefixHit } from './kv-block-manager.js';
+import { KvCacheBase, type KvCache, type PrefixHit } from './kv-cache.js';
 
 /** A request's blocks, by kind; its table is [tracked (in table order) and uncached …, unique …, uncached …]. */
 interface RequestBlocks {
@@ -31,12 +29,7 @@ interface RequestBlocks {
 
 const EMPTY: readonly number[] = [];
 
-export class KvBlockCounter implements KvCache {
-  readonly numKvBlocks: number;
-  readonly blockSizeTokens: number;
-  readonly prefixCacheStats: PrefixCacheStats = { numQueries: 0, numQueryTokens: 0, numHitTokens: 0 };
-
-  private numFree: number;
+export class KvBlockCounter extends KvCacheBase implements KvCache {
   /** Blocks in the eviction queue: tracked entries count one, runs their count. */
   private numEvictable = 0;
   /**
@@ -46,7 +39,6 @@ export class KvBlockCounter implements KvCache {
   private readonly queue: EvictionQueue;
   private readonly refCount: Int32Array;
   private readonly blockHash: Float64Array;
-  private readonly hashToBlock: BlockHashTable;
   private readonly freeTracked: Int32Array;
   private numFreeTracked: number;
   private readonly runCount: Int32Array;
@@ -58,18 +50,12 @@ export class KvBlockCounter implements KvCache {
   private readonly parked = new Map<number, number>();
 
   constructor(numKvBlocks: number, blockSizeTokens: number) {
-    if (!Number.isInteger(numKvBlocks) || numKvBlocks < 1)
-      throw new Error(`KvBlockCounter: numKvBlocks is ${numKvBlocks}; accepted: an integer ≥ 1.`);
-    if (!Number.isInteger(blockSizeTokens) || blockSizeTokens < 1)
-      throw new Error(`KvBlockCounter: blockSizeTokens is ${blockSizeTokens}; accepted: an integer ≥ 1.`);
+    // Indexed blocks are the exception here: the index starts small and grows with them.
+    super(numKvBlocks, blockSizeTokens, Math.min(numKvBlocks, 1 << 16));
     const n = numKvBlocks;
-    this.numKvBlocks = n;
-    this.blockSizeTokens = blockSizeTokens;
-    this.numFree = n;
     this.queue = new EvictionQueue(2 * n);
     this.refCount = new Int32Array(n);
     this.blockHash = new Float64Array(n);
-    this.hashToBlock = new BlockHashTable(Math.min(n, 1 << 16));
     this.freeTracked = new Int32Array(n);
     for (let i = 0; i < n; i++) this.freeTracked[i] = n - 1 - i;
     this.numFreeTracked = n;
@@ -80,39 +66,12 @@ export class KvBlockCounter implements KvCache {
     this.numFreeRuns = n;
   }
 
-  blocksFor(numTokens: number): number {
-    return Math.ceil(numTokens / this.blockSizeTokens);
-  }
-
-  numFreeBlocks(): number {
-    return this.numFree + this.numEvictable;
-  }
-
-  numStrictlyFreeBlocks(): number {
-    return this.numFree;
-  }
-
   numBlocksOf(reqId: number): number {
     return this.reqs.get(reqId)?.numBlocks ?? 0;
   }
 
-  numUsedBlocks(): number {
-    return this.numKvBlocks - this.numFree - this.numEvictable;
-  }
-
   numEvictableBlocks(): number {
     return this.numEvictable;
-  }
-
-  usage(): number {
-    return this.numUsedBlocks() / this.numKvBlocks;
-  }
-
-  cachedPrefixBlocks(blockHashes: readonly number[], maxBlocks: number = blockHashes.length): number {
-    const n = Math.min(blockHashes.length, maxBlocks);
-    let i = 0;
-    while (i < n && this.hashToBlock.has(blockHashes[i]!)) i++;
-    return i;
   }
 
   cachedPrefixBlocksOf(reqId: number, blockHashes: readonly number[], maxBlocks: number): number {
@@ -125,15 +84,10 @@ export class KvBlockCounter implements KvCache {
   allocateSlots(reqId: number, numTokensTotal: number, hit?: PrefixHit): boolean {
     let r = this.reqs.get(reqId);
     const numHitBlocks = hit?.numBlocks ?? 0;
-    if (r !== undefined && numHitBlocks > 0)
-      throw new Error(`KvBlockCounter.allocateSlots: request ${reqId} already has blocks; a prefix hit is only taken at its first allocation.`);
-    const numHeld = r?.numBlocks ?? 0;
-    const numNeeded = this.blocksFor(numTokensTotal) - numHeld - numHitBlocks;
+    const numNeeded = this.newBlocksNeeded(reqId, r?.numBlocks, numTokensTotal, hit);
     if (numNeeded <= 0 && numHitBlocks === 0) return true;
 
     const run = numHitBlocks > 0 ? this.parkedRun(reqId) : -1;
-    if (numHitBlocks > 0 && numHitBlocks !== this.cachedPrefixBlocksOf(reqId, hit!.blockHashes, numHitBlocks))
-      throw new Error(`KvBlockCounter.allocateSlots: request ${reqId}: ${numHitBlocks} hit blocks but fewer are cached (not cached past them); ask cachedPrefixBlocksOf first.`);
     const numHashedHits = Math.min(numHitBlocks, hit?.blockHashes.length ?? 0);
     const numUniqueHits = numHitBlocks - numHashedHits;
     // Hit blocks sitting in the eviction queue stop being allocatable once taken; a parked run is all queued.
@@ -160,11 +114,7 @@ export class KvBlockCounter implements KvCache {
       this.shrinkRun(run, numUniqueHits);
       r.numUnique += numUniqueHits;
     }
-    if (hit !== undefined) {
-      this.prefixCacheStats.numQueries++;
-      this.prefixCacheStats.numQueryTokens += hit.numQueryTokens;
-      this.prefixCacheStats.numHitTokens += numHitBlocks * this.blockSizeTokens;
-    }
+    if (hit !== undefined) this.countQuery(hit, numHitBlocks);
     r.numBlocks += numHitBlocks;
     if (numNeeded > 0) {
       this.take(numNeeded);

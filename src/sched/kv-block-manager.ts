@@ -18,28 +18,9 @@
  * typed arrays indexed by block id, so allocate/free touch no heap except the block tables themselves.
  */
 
-/** A prefix-cache hit to take at a request's first allocation (admission). */
-export interface PrefixHit {
-  /**
-   * The request's chained block hashes; the leading `numBlocks` are cached (see cachedPrefixBlocksOf). Blocks past
-   * them are the request's own parked unique blocks.
-   */
-  readonly blockHashes: readonly number[];
-  readonly numBlocks: number;
-  /** Tokens the request looked up (its known tokens), for the hit-rate counters. */
-  readonly numQueryTokens: number;
-}
-
-/** Hit-rate counters (vLLM PrefixCacheStats): hit rate = numHitTokens / numQueryTokens. */
-export interface PrefixCacheStats {
-  /** Admissions that looked the prefix cache up (a resumed request counts again). */
-  numQueries: number;
-  numQueryTokens: number;
-  numHitTokens: number;
-}
-
-import { BlockHashTable } from './block-hash-table.js';
+export type { PrefixCacheStats, PrefixHit } from './kv-cache.js';
 import { EvictionQueue } from './eviction-queue.js';
+import { KvCacheBase, type KvCache, type PrefixHit } from './kv-cache.js';
 
 const NONE = -1;
 /** cacheState values: not cached, cached and indexed under blockHash, cached but unique (never indexed). */
@@ -53,12 +34,7 @@ const REC_STATE = 2;
 const REC_OWNER = 3;
 const EMPTY: readonly number[] = [];
 
-export class KvBlockManager {
-  readonly numKvBlocks: number;
-  readonly blockSizeTokens: number;
-  readonly prefixCacheStats: PrefixCacheStats = { numQueries: 0, numQueryTokens: 0, numHitTokens: 0 };
-
-  /** [numKvBlocks] block tables referencing each block. */
+export class KvBlockManager extends KvCacheBase implements KvCache {
   /**
    * Per-block record, [numKvBlocks × REC_STRIDE] int32: the eviction queue's position, refCount, cacheState and
    * the owner of a UNIQUE block side by side, so allocating, freeing or evicting a block touches one cache line.
@@ -66,12 +42,9 @@ export class KvBlockManager {
   private readonly rec: Int32Array;
   /** [numKvBlocks] the block's hash, meaningful only where cacheState is INDEXED. */
   private readonly blockHash: Float64Array;
-  /** Sized for every block holding a hash, so it never grows (its untouched pages take no memory). */
-  private readonly hashToBlock: BlockHashTable;
 
   /** [numKvBlocks] stack of free (never-cached or evicted) block ids; the top is freeStack[numFree - 1]. */
   private readonly freeStack: Int32Array;
-  private numFree: number;
 
   /** Evictable blocks, least recently freed first. */
   private readonly lru: EvictionQueue;
@@ -84,35 +57,14 @@ export class KvBlockManager {
   private readonly reqToNumCachedBlocks = new Map<number, number>();
 
   constructor(numKvBlocks: number, blockSizeTokens: number) {
-    if (!Number.isInteger(numKvBlocks) || numKvBlocks < 1)
-      throw new Error(`KvBlockManager: numKvBlocks is ${numKvBlocks}; accepted: an integer ≥ 1.`);
-    if (!Number.isInteger(blockSizeTokens) || blockSizeTokens < 1)
-      throw new Error(`KvBlockManager: blockSizeTokens is ${blockSizeTokens}; accepted: an integer ≥ 1.`);
-    this.numKvBlocks = numKvBlocks;
-    this.blockSizeTokens = blockSizeTokens;
+    // The index is sized for every block holding a hash, so it never grows (untouched pages take no memory).
+    super(numKvBlocks, blockSizeTokens, numKvBlocks);
     this.rec = new Int32Array(numKvBlocks * REC_STRIDE);
     this.blockHash = new Float64Array(numKvBlocks);
     this.freeStack = new Int32Array(numKvBlocks);
     // Pushed in reverse so the first allocations get ids 0, 1, 2, ... (readable tests and traces).
     for (let i = 0; i < numKvBlocks; i++) this.freeStack[i] = numKvBlocks - 1 - i;
-    this.numFree = numKvBlocks;
     this.lru = new EvictionQueue(numKvBlocks, this.rec, REC_STRIDE);
-    this.hashToBlock = new BlockHashTable(numKvBlocks);
-  }
-
-  /** Blocks needed to hold `numTokens` tokens. */
-  blocksFor(numTokens: number): number {
-    return Math.ceil(numTokens / this.blockSizeTokens);
-  }
-
-  /** Blocks an allocation can take: free plus evictable. */
-  numFreeBlocks(): number {
-    return this.numFree + this.lru.size;
-  }
-
-  /** Blocks on the free list only: an allocation up to this many evicts no cached block. */
-  numStrictlyFreeBlocks(): number {
-    return this.numFree;
   }
 
   /** Blocks in the request's table (0 if it has none). */
@@ -120,29 +72,8 @@ export class KvBlockManager {
     return this.reqToBlocks.get(reqId)?.length ?? 0;
   }
 
-  /** Blocks referenced by at least one block table. */
-  numUsedBlocks(): number {
-    return this.numKvBlocks - this.numFree - this.lru.size;
-  }
-
   numEvictableBlocks(): number {
     return this.lru.size;
-  }
-
-  /** Fraction of blocks referenced by requests, 0..1 (evictable cached blocks count as unused, as in vLLM). */
-  usage(): number {
-    return this.numUsedBlocks() / this.numKvBlocks;
-  }
-
-  /**
-   * How many leading blocks of `blockHashes` are cached, at most `maxBlocks`. Pure: touches no state, so a
-   * router may ask every replica.
-   */
-  cachedPrefixBlocks(blockHashes: readonly number[], maxBlocks: number = blockHashes.length): number {
-    const n = Math.min(blockHashes.length, maxBlocks);
-    let i = 0;
-    while (i < n && this.hashToBlock.has(blockHashes[i]!)) i++;
-    return i;
   }
 
   /**
@@ -168,16 +99,11 @@ export class KvBlockManager {
   allocateSlots(reqId: number, numTokensTotal: number, hit?: PrefixHit): boolean {
     let blocks = this.reqToBlocks.get(reqId);
     const numHitBlocks = hit?.numBlocks ?? 0;
-    if (blocks !== undefined && numHitBlocks > 0)
-      throw new Error(`KvBlockManager.allocateSlots: request ${reqId} already has blocks; a prefix hit is only taken at its first allocation.`);
-    const numHeld = blocks?.length ?? 0;
-    const numNeeded = this.blocksFor(numTokensTotal) - numHeld - numHitBlocks;
+    const numNeeded = this.newBlocksNeeded(reqId, blocks?.length, numTokensTotal, hit);
     if (numNeeded <= 0 && numHitBlocks === 0) return true;
 
     // Hit blocks sitting in the evictable list stop being allocatable once we take them.
     const parked = this.parkedUnique.get(reqId);
-    if (numHitBlocks > 0 && numHitBlocks !== this.cachedPrefixBlocksOf(reqId, hit!.blockHashes, numHitBlocks))
-      throw new Error(`KvBlockManager.allocateSlots: request ${reqId}: ${numHitBlocks} hit blocks but fewer are cached (not cached past them); ask cachedPrefixBlocksOf first.`);
     let numHitEvictable = 0;
     for (let i = 0; i < numHitBlocks; i++) if (this.rec[this.hitBlockId(hit!.blockHashes, parked, i) * REC_STRIDE + REC_REF] === 0) numHitEvictable++;
     if (Math.max(0, numNeeded) > this.numFreeBlocks() - numHitEvictable) return false;
@@ -194,11 +120,7 @@ export class KvBlockManager {
       this.rec[id * REC_STRIDE + REC_REF]!++;
       blocks.push(id);
     }
-    if (hit !== undefined) {
-      this.prefixCacheStats.numQueries++;
-      this.prefixCacheStats.numQueryTokens += hit.numQueryTokens;
-      this.prefixCacheStats.numHitTokens += numHitBlocks * this.blockSizeTokens;
-    }
+    if (hit !== undefined) this.countQuery(hit, numHitBlocks);
     for (let i = 0; i < numNeeded; i++) {
       const id = this.takeBlock();
       this.rec[id * REC_STRIDE + REC_REF] = 1;
