@@ -1,6 +1,7 @@
 /**
  * The counting KV cache against the id-keeping one: two schedulers, one on each, fed the same random streams
- * (shared prefixes, unique tails, KV pressure with preemption and eviction, stops, aborts, decode fast-forward)
+ * (shared prefixes, unique tails, KV arriving with requests, speculative verification, KV pressure with
+ * preemption and eviction, stops, aborts, decode fast-forward)
  * must schedule the same steps, hit the same prefixes and hold the same counts at every step.
  */
 import { test } from 'node:test';
@@ -18,6 +19,8 @@ interface Req {
   readonly numSharedBlocks: number;
   /** Pass the request's own blocks as unique (true) or as hashes. */
   readonly uniqueTail: boolean;
+  readonly initialOutputTokens: number;
+  readonly precomputedPct: number;
   readonly stopAfter: number | undefined;
   readonly abortAt: number | undefined;
 }
@@ -30,6 +33,9 @@ const reqArb: fc.Arbitrary<Req> = fc.record({
   family: fc.integer({ min: 0, max: 1 }),
   numSharedBlocks: fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 4, max: 40 })),
   uniqueTail: fc.boolean(),
+  initialOutputTokens: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 })),
+  /** precomputedTokens = floor(pct / 100 × (known − 1)): KV arriving with the request. */
+  precomputedPct: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 100 })),
   stopAfter: fc.option(fc.integer({ min: 1, max: 24 }), { nil: undefined, freq: 4 }),
   abortAt: fc.option(fc.integer({ min: 0, max: 80 }), { nil: undefined, freq: 6 }),
 });
@@ -41,6 +47,7 @@ const cfgArb: fc.Arbitrary<SchedulerConfig> = fc.record({
   numKvBlocks: fc.oneof(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 80 })),
   enableChunkedPrefill: fc.boolean(),
   enablePrefixCaching: fc.constant(true),
+  numSpeculativeTokens: fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 3 })),
 });
 
 function newRequest(id: number, r: Req, bs: number): NewRequest {
@@ -48,7 +55,17 @@ function newRequest(id: number, r: Req, bs: number): NewRequest {
   const numShared = Math.min(n, r.numSharedBlocks);
   const hashes: number[] = [];
   for (let i = 0; i < (r.uniqueTail ? numShared : n); i++) hashes.push(i < numShared ? r.family * 1000 + i : (id + 1) * 1_000_000 + i);
-  return { id, promptTokens: r.promptTokens, maxOutputTokens: r.maxOutputTokens, blockHashes: hashes, numUniqueBlocks: r.uniqueTail ? n - numShared : 0 };
+  const initialOutputTokens = Math.min(r.initialOutputTokens, r.maxOutputTokens - 1);
+  const known = r.promptTokens + initialOutputTokens;
+  return {
+    id,
+    promptTokens: r.promptTokens,
+    maxOutputTokens: r.maxOutputTokens,
+    blockHashes: hashes,
+    numUniqueBlocks: r.uniqueTail ? n - numShared : 0,
+    initialOutputTokens,
+    precomputedTokens: Math.floor((r.precomputedPct / 100) * (known - 1)),
+  };
 }
 
 const withoutIds = (step: SchedulerStep): unknown => ({ ...step, seqs: step.seqs.map(({ blockIds: _ids, ...rest }) => rest) });
@@ -98,8 +115,11 @@ function runBoth(cfg: SchedulerConfig, reqs: readonly Req[], picks: readonly num
         const l = live.get(q.id);
         if (q.samples && l && l.stopAfter !== undefined && l.outputs + 1 >= l.stopAfter) stopped.add(q.id);
       }
-      const oa = ids.complete(sa, stopped);
-      assert.deepEqual(cnt.complete(sb, stopped), oa, `step ${step}: complete`);
+      // Speculative verifications keep a pseudo-random number of their drafts.
+      const accepted = new Map<number, number>();
+      for (const q of sa.seqs) if ((q.numSpeculativeTokens ?? 0) > 0) accepted.set(q.id, (q.id + step + pick) % (q.numSpeculativeTokens! + 1));
+      const oa = ids.complete(sa, stopped, accepted);
+      assert.deepEqual(cnt.complete(sb, stopped, accepted), oa, `step ${step}: complete`);
       for (const id of oa.sampledIds) live.get(id)!.outputs++;
       for (const id of oa.finishedIds) live.delete(id);
     }
