@@ -88,6 +88,7 @@ function buildProgram(): Command {
     .option('--limit <n>', 'only the first n rows (for a quick look)')
     .option('--jobs <n>', 'worker threads (default: every core); results do not depend on it')
     .option('--public', 'compare against published results instead (MLPerf Server/Interactive, TensorRT-LLM throughput tables; vendor claims printed beside predictions); --data defaults to data/measurements/public_measurements.json', false)
+    .option('--evidence <pred.csv>', 'no replay: print the per-group evidence (median pred/measured ratios by system, backend, mode and concurrency band) of a CSV written by --out')
     .action((opts: ValidateOptions) => runAsyncCommand(() => validateCommand(opts)));
 
   program

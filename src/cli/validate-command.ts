@@ -5,10 +5,11 @@ import { parseValidationCsv, type ValidationRow } from '../validate/rows.js';
 import { predictionsCsv, summariseValidation, unparsedPrediction, type RowPrediction, type ValidationSummary } from '../validate/run-rows.js';
 import type { GroupSummary } from '../validate/stats.js';
 import { defaultJobs, parseJobs } from './evaluator.js';
-import { num, pct, table } from './format.js';
+import { pct, table } from './format.js';
 import { readUserFile, writeUserFile } from './load.js';
 import { dataDir } from './paths.js';
 import { predictRows, publicTask } from './validate-worker.js';
+import { groupEvidence, parsePredictionsCsv, type EvidenceRow } from '../validate/evidence.js';
 import { summarisePublic, type PublicPrediction, type PublicRecord, type PublicSummary } from '../validate/public.js';
 import { parseStructured } from './load.js';
 
@@ -19,6 +20,8 @@ export interface ValidateOptions {
   readonly limit?: string;
   readonly jobs?: string;
   readonly public?: boolean;
+  /** A predictions CSV from `--out`: print the per-group evidence table instead of replaying. */
+  readonly evidence?: string;
 }
 
 export function defaultValidationFile(): string {
@@ -31,6 +34,11 @@ export function defaultValidationFile(): string {
  */
 export async function validateCommand(opts: ValidateOptions): Promise<void> {
   if (opts.public) return publicCommand(opts);
+  if (opts.evidence !== undefined) {
+    const records = parsePredictionsCsv(readUserFile(opts.evidence, '--evidence'), opts.evidence);
+    process.stdout.write(`${evidenceTable(groupEvidence(records), opts.evidence)}\n`);
+    return;
+  }
   const file = opts.data ?? defaultValidationFile();
   const parsed = parseValidationCsv(readUserFile(file, '--data'), file);
   let limit = Infinity;
@@ -102,7 +110,15 @@ export function summaryTable(s: ValidationSummary, file: string): string {
     ...groupRows('system', s.by.system),
     ...groupRows('model', s.by.model),
   );
-  return `validation of ${file}: ${num(s.rows)} rows\n${table(rows, { header: true })}`;
+  return `validation of ${file}: ${s.rows} rows\n${table(rows, { header: true })}`;
+}
+
+/** The per-group evidence of a predictions CSV (fully given rows): median pred/measured ratios and APEs. */
+export function evidenceTable(rows: readonly EvidenceRow[], file: string): string {
+  const ratio = (x: number | null): string => (x === null ? '—' : x.toFixed(2));
+  const out: string[][] = [['system', 'backend', 'mode', 'clients', 'rows', 'TTFT pred/meas', 'TPOT pred/meas', 'TTFT med APE', 'TPOT med APE']];
+  for (const r of rows) out.push([r.system, r.backend, r.mode, r.band, String(r.rows), ratio(r.ttftRatio), ratio(r.tpotRatio), pct(r.ttftMedianApe), pct(r.tpotMedianApe)]);
+  return `per-group evidence of ${file} (rows whose deployment is fully given; medians)\n${table(out, { header: true })}`;
 }
 
 export function defaultPublicFile(): string {

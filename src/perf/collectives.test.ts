@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BUILTIN_CALIBRATION, resolveCalibration } from './calibration.js';
-import { collectiveTimeS, commTimeS, linkOf } from './collectives.js';
+import { collectiveTimeS, commTimeS, crossDomainS, defaultCollectiveFit, linkOf } from './collectives.js';
 import { h100, untabledGpu } from './fixtures-for-tests.js';
 
 const near = (a: number, b: number, rel: number, what: string): void => assert.ok(Math.abs(a / b - 1) <= rel, `${what}: ${a} vs ${b}`);
@@ -62,5 +62,21 @@ describe('commTimeS (measured tables where the device has them)', () => {
     const g = untabledGpu();
     const udc = resolveCalibration(g, 'generic');
     near(commTimeS(udc, 'allreduce', MiB, 8), collectiveTimeS('allreduce', MiB, 8, linkOf(g, 8)), 1e-12, 'alpha–beta');
+  });
+});
+
+describe('groups spanning several scale-up domains', () => {
+  it('pay the scale-out link for the bytes that leave the domain (hand check on an 8-GPU-node device)', () => {
+    const d = h100();
+    const out = linkOf(d, 16);
+    const fit = defaultCollectiveFit('alltoall');
+    // 16 GPUs on two 8-GPU domains: each GPU sends (16 − 8)/16 of its buffer over its own NIC.
+    const bytes = 8 * MiB;
+    const expected = out.latencyS * (fit.latencyMultiple + fit.latencyPerLog2Gpus * 1) + (bytes / 2) / (out.bandwidthBytesPerS * fit.bandwidthEfficiency);
+    near(crossDomainS(d, 'alltoall', bytes, 16), expected, 1e-12, 'all-to-all cross-domain time');
+    assert.equal(crossDomainS(d, 'alltoall', bytes, 8), 0);
+    // The table-backed time continues the measured curve and adds the cross-domain part.
+    const dc = resolveCalibration(d, 'trtllm');
+    assert.ok(commTimeS(dc, 'alltoall', bytes, 16) > crossDomainS(d, 'alltoall', bytes, 16));
   });
 });

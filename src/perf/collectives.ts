@@ -96,8 +96,29 @@ export function commTimeS(dc: DeviceCalibration, kind: CollectiveKind, bytes: nu
   const maxN = 2 ** (gpus[gpus.length - 1] ?? 1);
   if (chips >= minN && chips <= maxN) return tableAt(g, chips, bytes, maxBytes);
   const anchor = chips > maxN ? maxN : minN;
-  const scale = tableAt(g, anchor, bytes, maxBytes) / collectiveTimeS(kind, bytes, anchor, link);
-  return collectiveTimeS(kind, bytes, chips, link) * scale;
+  // The table was measured inside one scale-up domain: continue it over the scale-up link (like with like), then add
+  // the traffic that must leave the domain (crossDomainS).
+  const up = linkOf(dc.device, anchor);
+  const scale = tableAt(g, anchor, bytes, maxBytes) / collectiveTimeS(kind, bytes, anchor, up);
+  return collectiveTimeS(kind, bytes, chips, up) * scale + crossDomainS(dc.device, kind, bytes, chips);
+}
+
+/**
+ * Extra time of a collective whose group spans k > 1 scale-up domains of d chips (e.g. 16 GPUs on two 8-GPU HGX
+ * nodes), as hierarchical algorithms run it: the bytes that must cross domains go over the scale-out link, one NIC
+ * per chip, after the in-domain phase. Per chip: all-to-all sends (n − d)/n of its buffer out of its domain;
+ * all-reduce exchanges its 1/d shard with the other domains, 2(k − 1)/k of it; all-gather / reduce-scatter
+ * (k − 1)/k of a 1/d shard. 0 inside one domain or when the device gives no separate scale-out link.
+ */
+export function crossDomainS(device: Device, kind: CollectiveKind, bytes: number, chips: number): number {
+  const d = device.scaleUp.domainChips.value ?? 8;
+  if (kind === 'send' || chips <= d || bytes <= 0) return 0;
+  const out = linkOf(device, chips);
+  const k = Math.ceil(chips / d);
+  const cross =
+    kind === 'alltoall' ? (bytes * (chips - d)) / chips : kind === 'allreduce' ? (2 * (k - 1) * bytes) / (k * d) : ((k - 1) * bytes) / (k * d);
+  const fit = defaultCollectiveFit(kind);
+  return out.latencyS * (fit.latencyMultiple + fit.latencyPerLog2Gpus * Math.log2(k)) + cross / (out.bandwidthBytesPerS * fit.bandwidthEfficiency);
 }
 
 /** Reused lookup point: commTimeS runs for every simulated step that is not cached. */

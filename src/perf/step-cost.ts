@@ -154,26 +154,36 @@ function linearMixer(b: Builder, stateBytesPerSeq: number): PartFn {
   let inN = 0;
   let outK = 0;
   let stateFlopsPerToken = 0;
+  // Small kernels of the mixer beyond its projections and recurrent update (short causal conv update, gate
+  // computation, gated output norm, a separate small projection), each at least the backend's kernel floor.
+  let extraKernels = 0;
   if (l) {
     switch (l.kind) {
       case 'gated-deltanet':
         inN = 2 * l.numKeyHeads * l.keyHeadDim + 2 * l.numValueHeads * l.valueHeadDim + 2 * l.numValueHeads;
         outK = l.numValueHeads * l.valueHeadDim;
         stateFlopsPerToken = 6 * l.numValueHeads * l.keyHeadDim * l.valueHeadDim;
+        // conv1d update, beta/decay gating, gated RMSNorm, the separate b/a projection (in_proj_ba)
+        extraKernels = 4;
         break;
       case 'kda':
       case 'lightning':
         inN = 4 * l.numHeads * l.headDim;
         outK = l.numHeads * l.headDim;
         stateFlopsPerToken = 6 * l.numHeads * l.headDim * l.headDim;
+        // (kda: conv1d update) gating, output norm
+        extraKernels = l.kind === 'kda' ? 3 : 2;
         break;
       case 'mamba2':
         inN = 2 * l.numHeads * l.headDim + 2 * l.numGroups * l.stateSize + l.numHeads;
         outK = l.numHeads * l.headDim;
         stateFlopsPerToken = 6 * l.numHeads * l.headDim * l.stateSize;
+        // conv1d update, gated RMSNorm
+        extraKernels = 2;
         break;
     }
   }
+  const extraFloorS = extraKernels * dc.overhead.kernelFloorS;
   const inProj = gemmCostFn(dc, inN / tp, h, q.attention, b.weightPeaks);
   const outProj = gemmCostFn(dc, h, outK / tp, q.attention, b.weightPeaks);
   const stateRank = stateBytesPerSeq / tp;
@@ -185,6 +195,7 @@ function linearMixer(b: Builder, stateBytesPerSeq: number): PartFn {
     // State read and written once per sequence per step; chunked prefill adds the per-token state math.
     const w = { flops: (stateFlopsPerToken / tp) * r.tokens, bytes: 2 * seqs * stateRank + r.tokens * (inN / tp) * ACT_BYTES, compute: 'bf16' as const };
     out.attentionS += transferTimeS(curve, w, b.kvPeaks);
+    out.overheadS += extraFloorS;
   };
 }
 

@@ -179,3 +179,29 @@ test('client jitter delays the send and breaks a lock-step closed loop', () => {
   assert.ok(distinct(jittered.ttftMs) > distinct(locked.ttftMs), 'jitter spreads the first-token times');
   assert.throws(() => runBenchmark({ kind: 'colocated', pool: pool() }, workload(1, 2, 10, 2, { clientDelayS: [0] })), /clientDelayS/);
 });
+
+test('speculative decoding: a decode step yields tokensPerDecodeStep tokens per sequence', () => {
+  // 1 + 20 output tokens: the first from the prefill, then 20 tokens at 2 per step = 10 decode steps.
+  const r = runBenchmark({ kind: 'colocated', pool: pool({ tokensPerDecodeStep: 2 }) }, workload(1, 1, 100, 21));
+  close(r.ttftMs[0]!, PREFILL_S * 1e3, 'ttft');
+  close(r.tpotMs[0]!, ((10 * DECODE_S) / 20) * 1e3, 'tpot');
+  // A fractional mean rounds the steps up: 20 tokens at 3 per step take 7 steps.
+  const f = runBenchmark({ kind: 'colocated', pool: pool({ tokensPerDecodeStep: 3 }) }, workload(1, 1, 100, 21));
+  close(f.tpotMs[0]!, ((7 * DECODE_S) / 20) * 1e3, 'tpot at 3 per step');
+});
+
+test('disaggregated: with firstTokenWithDecodeStep the first token leaves with the decode worker\'s first step', () => {
+  const transferS = 0.003;
+  const topo = (first: boolean) => ({
+    kind: 'pd' as const,
+    prefill: pool({ policy: 'prefill-only' }),
+    decode: pool({ firstTokenWithDecodeStep: first }),
+    kvTransferS: () => transferS,
+  });
+  const at = runBenchmark(topo(false), workload(1, 1, 100, 11));
+  close(at.ttftMs[0]!, (PREFILL_S + transferS) * 1e3, 'first token when the KV lands');
+  const withStep = runBenchmark(topo(true), workload(1, 1, 100, 11));
+  close(withStep.ttftMs[0]!, (PREFILL_S + transferS + DECODE_S) * 1e3, 'first token with the first decode step');
+  // The remaining 9 tokens take 9 more steps over 10 gaps counted from the first: TPOT shrinks accordingly.
+  close(withStep.tpotMs[0]!, ((9 * DECODE_S) / 10) * 1e3, 'tpot');
+});

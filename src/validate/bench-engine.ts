@@ -79,6 +79,17 @@ export interface PoolSpec {
    */
   readonly decodesUseBudget?: boolean;
   readonly timing: EngineTiming;
+  /**
+   * Decode pool of a disaggregated deployment: the client's first token is streamed by the decode worker with the
+   * output of the first decode step the request joins (Dynamo and the engines' disaggregated servers stream the
+   * response from the decode side), not the moment its KV cache lands. Default false.
+   */
+  readonly firstTokenWithDecodeStep?: boolean;
+  /**
+   * Mean output tokens a decode step yields per sequence: 1 without speculative decoding; with MTP / EAGLE the mean
+   * accepted length of a verification (the step cost must then be the verification's, see speculativeStepCost).
+   */
+  readonly tokensPerDecodeStep?: number;
   /** One step of one instance for the instance's whole batch (the perf model divides it over the ranks). */
   readonly stepCost: (s: StepShape) => StepTime;
 }
@@ -235,8 +246,12 @@ class Rank {
   prefillPairs = 0;
   prefillKvTokens = 0;
 
-  constructor(finishTick: Float64Array) {
+  /** Output tokens per decode step per sequence (speculative decoding's mean accepted length, else 1). */
+  readonly tokensPerStep: number;
+
+  constructor(finishTick: Float64Array, tokensPerStep = 1) {
     this.finishing = new IdHeap(finishTick);
+    this.tokensPerStep = tokensPerStep;
   }
 
   get running(): number {
@@ -259,9 +274,9 @@ class Instance {
   /** Index of the next step to run (the step in flight when busy is index − 1). */
   stepIndex = 0;
   readonly ranks: Rank[];
-  constructor(numRanks: number, finishTick: Float64Array) {
+  constructor(numRanks: number, finishTick: Float64Array, tokensPerStep = 1) {
     this.ranks = [];
-    for (let i = 0; i < numRanks; i++) this.ranks.push(new Rank(finishTick));
+    for (let i = 0; i < numRanks; i++) this.ranks.push(new Rank(finishTick, tokensPerStep));
   }
   get load(): number {
     let s = 0;
@@ -339,7 +354,9 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
       : [makePool(topology.prefill, 'prefill'), makePool(topology.decode, 'decode')];
   function makePool(spec: PoolSpec, role: PoolRuntime['role']): PoolRuntime {
     const instances: Instance[] = [];
-    for (let i = 0; i < spec.replicas; i++) instances.push(new Instance(spec.ranks, finishTick));
+    const tps = spec.tokensPerDecodeStep ?? 1;
+    if (!(tps >= 1)) throw new Error('runBenchmark: tokensPerDecodeStep must be at least 1');
+    for (let i = 0; i < spec.replicas; i++) instances.push(new Instance(spec.ranks, finishTick, tps));
     return { spec, instances, role };
   }
   const entry = pools[0]!;
@@ -404,7 +421,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
   /** Start a decode for `id` on `rank`: it has its first token and the prompt's KV. */
   const joinDecode = (rank: Rank, id: number): void => {
     joinTick[id] = rank.tick;
-    finishTick[id] = rank.tick + osl[id]! - 1;
+    finishTick[id] = rank.tick + Math.ceil((osl[id]! - 1) / rank.tokensPerStep);
     rank.numDecoding++;
     rank.decodeKvTokens += isl[id]! + 1;
     rank.finishing.push(id);
@@ -486,14 +503,21 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
       r.stepChunkTokens.length = 0;
       r.numTokens = r.numPrefillSeqs = r.prefillTokens = r.prefillPairs = r.prefillKvTokens = 0;
       // KV that arrived from prefill workers joins the batch at a step boundary.
-      while (r.incoming.size > 0 && r.running < spec.maxSeqsPerRank && r.reservedKvTokens + kvNeed(r.incoming.peek()) <= spec.kvTokensPerRank) {
+      // An engine with overlap scheduling has its next step prepared: KV that lands meanwhile joins one later.
+      const incomingHold = spec.firstTokenWithDecodeStep === true ? Math.max(1, spec.timing.firstTokenHoldSteps) : spec.timing.firstTokenHoldSteps;
+      while (
+        r.incoming.size > 0 &&
+        (anyEligible || eligibleStep[r.incoming.peek()]! <= step) &&
+        r.running < spec.maxSeqsPerRank &&
+        r.reservedKvTokens + kvNeed(r.incoming.peek()) <= spec.kvTokensPerRank
+      ) {
         const id = r.incoming.shift();
         r.reservedKvTokens += kvNeed(id);
         joinDecode(r, id);
-        // With a streaming interval the decode worker sends the first token with a later chunk.
-        if (spec.timing.firstTokenHoldSteps > 0) {
+        // The first token leaves with the first decode step's output, or a later chunk under a streaming interval.
+        if (incomingHold > 0) {
           firstS[id] = Number.NaN;
-          releaseTick[id] = r.tick + spec.timing.firstTokenHoldSteps;
+          releaseTick[id] = r.tick + incomingHold;
           r.held.push(id);
         }
       }
@@ -614,10 +638,10 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     const hold = pool.spec.timing.firstTokenHoldSteps;
     inst.busy = false;
     for (const r of inst.ranks) {
-      // Decodes advance one token.
+      // Decodes advance one token (the mean accepted length under speculative decoding).
       if (r.stepDecodes > 0) {
         r.tick++;
-        r.decodeKvTokens += r.stepDecodes;
+        r.decodeKvTokens += r.stepDecodes * r.tokensPerStep;
         while (r.held.size > 0 && releaseTick[r.held.peek()]! <= r.tick) {
           const id = r.held.shift();
           if (Number.isNaN(firstS[id]!)) firstS[id] = nowS;
@@ -625,7 +649,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
         while (r.finishing.size > 0 && r.finishing.peekKey() <= r.tick) {
           const id = r.finishing.pop();
           r.numDecoding--;
-          r.decodeKvTokens -= isl[id]! + 1 + (r.tick - joinTick[id]!);
+          r.decodeKvTokens -= isl[id]! + 1 + (r.tick - joinTick[id]!) * r.tokensPerStep;
           r.reservedKvTokens -= kvNeed(id);
           complete(id, nowS);
         }
@@ -678,13 +702,11 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
       reject();
       return;
     }
-    if (queue === 'waiting') {
-      // A busy engine has its next `admitLagSteps` steps prepared; then it polls every recvIntervalSteps steps.
-      const t = pool.spec.timing;
-      let first = inst.stepIndex + (inst.busy ? t.admitLagSteps : 0);
-      if (t.recvIntervalSteps > 1) first = Math.ceil(first / t.recvIntervalSteps) * t.recvIntervalSteps;
-      eligibleStep[id] = first;
-    }
+    // A busy engine has its next `admitLagSteps` steps prepared; new requests then wait for its polling interval.
+    const t = pool.spec.timing;
+    let first = inst.stepIndex + (inst.busy ? t.admitLagSteps : 0);
+    if (queue === 'waiting' && t.recvIntervalSteps > 1) first = Math.ceil(first / t.recvIntervalSteps) * t.recvIntervalSteps;
+    eligibleStep[id] = first;
     rank[queue].push(id);
     kick(poolIndex, ii);
   };

@@ -190,3 +190,17 @@ test('inferred workers too small for the model are widened to 2, 4, then 8 GPUs'
   // A dense model widens by TP; a worker of 4 GPUs only to 8.
   assert.deepEqual(widerWorkers(role({ tp: 4 }), llama70b()).map((r) => r.tp), [8]);
 });
+
+test('exported agg columns: an attention-DP degree multiplied by the EP degree is read back', () => {
+  const ds = deepseekV3();
+  // TensorRT-LLM recipe { tp: 8, ep: 8, dp-attn: true } exported as tp 1, dp 64, moe_tp 8, ep 8.
+  const a = exportedAggRole(role({ tp: 1, dp: 64, moeTp: 8, ep: 8, batch: 2 }), ds, 8);
+  assert.deepEqual(a.role, role({ tp: 1, dp: 8, moeTp: 1, ep: 8 }));
+  assert.match(a.note, /attention DP 8 with ep 8/);
+  // vLLM MiniMax tp 4, dp 4, ep 16: a 4-GPU worker, attention DP 4, EP 4.
+  const v = exportedAggRole(role({ tp: 4, dp: 4, moeTp: 1, ep: 16, batch: 8 }), ds, 8);
+  assert.deepEqual(v.role, role({ tp: 1, dp: 4, moeTp: 1, ep: 4 }));
+  // Inside one domain, or on a 72-GPU domain, the columns are taken as written.
+  assert.equal(exportedAggRole(role({ tp: 1, dp: 8, moeTp: 1, ep: 8 }), ds, 8).note, '');
+  assert.equal(exportedAggRole(role({ tp: 1, dp: 64, moeTp: 8, ep: 8 }), ds, 72).note, '');
+});

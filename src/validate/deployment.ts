@@ -3,6 +3,7 @@ import type { Device } from '../hardware/types.js';
 import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
+import { acceptedTokensPerStep, speculativeStepCost } from '../perf/speculative.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
 import { drawRequests, protocolOf, type BenchProtocol } from './protocol.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
@@ -209,6 +210,33 @@ export const FRONTEND: Readonly<Record<Backend, Record<BenchProtocol['harness'],
 
 const BACKENDS: readonly Backend[] = ['trtllm', 'vllm', 'sglang'];
 
+/**
+ * InferenceX recipes that run speculative decoding, recognised by the serving image their benchmark config pins
+ * (SemiAnalysisAI/InferenceX `.github/configs/nvidia-master.yaml`: `dsr1-fp4-b200-trt-mtp` and
+ * `dsr1-fp8-b200-trt-mtp` run `tensorrt-llm/release:1.2.0rc6.post3`, their non-MTP twins `…rc6.post2`; "MTP=3, or
+ * MTP=1 when DP_ATTN=true"). The rows do not say whether MTP was on; the image does.
+ */
+export const SPECULATIVE_RECIPES: readonly {
+  readonly backend: Backend;
+  readonly model: RegExp;
+  readonly image: string;
+  readonly draftTokens: number;
+  readonly draftTokensWithAttentionDp: number;
+}[] = [{ backend: 'trtllm', model: /deepseek-r1/i, image: 'tensorrt-llm/release:1.2.0rc6.post3', draftTokens: 3, draftTokensWithAttentionDp: 1 }];
+
+/**
+ * Acceptance of a DeepSeek MTP draft token: "the acceptance rate of the second token prediction ranges between 85%
+ * and 90%" (DeepSeek-V3 technical report, §5.4.3); the lower end, as later drafts reuse the same head.
+ */
+export const MTP_ACCEPTANCE = 0.85;
+
+/** The speculative decoding a row's recipe ran, or null. */
+export function speculativeRecipe(row: ValidationRow, backend: Backend, attentionDp: number): { draftTokens: number; acceptance: number } | null {
+  const r = SPECULATIVE_RECIPES.find((x) => x.backend === backend && x.model.test(row.modelPath) && row.source.includes(x.image));
+  if (!r) return null;
+  return { draftTokens: attentionDp > 1 ? r.draftTokensWithAttentionDp : r.draftTokens, acceptance: MTP_ACCEPTANCE };
+}
+
 interface Precision {
   readonly weights: Dtype;
   readonly moe: Dtype;
@@ -349,7 +377,8 @@ export function resolveRole(role: RoleConfig, model: ModelArch, what: string): R
  *   attention DP with the experts over all its GPUs — as the inferred disaggregated workers (inferredRole).
  */
 export function exportedAggRole(role: RoleConfig, model: ModelArch, domainChips: number): { readonly role: RoleConfig; readonly note: string } {
-  if (model.moe === null || role.dp !== 1 || role.pp !== 1) return { role, note: '' };
+  if (model.moe === null || role.pp !== 1) return { role, note: '' };
+  if (role.dp > 1) return exportedDpRole(role, domainChips);
   const moeTp = role.moeTp ?? role.tp;
   if (role.tp > domainChips && role.ep > 1 && moeTp * role.ep === role.tp && moeTp % role.ep === 0) {
     return {
@@ -361,6 +390,35 @@ export function exportedAggRole(role: RoleConfig, model: ModelArch, domainChips:
     return {
       role: { ...inferredRole(role, 'decode', model, 0, Infinity, role.tp), batch: null },
       note: `agg tp_size ${role.tp} with moe_tp ${moeTp}, ep 1 read as attention DP ${role.tp} + EP ${Math.min(role.tp, model.moe.numExperts)} (wide EP)`,
+    };
+  }
+  return { role, note: '' };
+}
+
+/**
+ * Attention-DP rows of the exports whose tp × attention_dp_size exceeds one scale-up domain because the export
+ * multiplied a degree by the EP degree, as it does tp_size above (docs/validation.md, "Parallelism columns"):
+ * - attention_dp_size = moe_tp × moe_ep with tp 1 (TensorRT-LLM DeepSeek rows dp 64 = 8 × 8, dp 16 = 4 × 4: the
+ *   single-node recipes `{ tp: 8, ep: 8, dp-attn: true }`, `{ tp: 4, ep: 4, dp-attn: true }` of InferenceX's
+ *   nvidia-master.yaml) is attention DP moe_tp with EP moe_ep;
+ * - moe_ep = tp_size × attention_dp_size with moe_tp 1 (vLLM MiniMax tp 4, dp 4, ep 16) is a tp_size-GPU worker
+ *   (the convention of the inferred rows) with attention DP over it and EP over all its GPUs.
+ * Other rows are read as written.
+ */
+function exportedDpRole(role: RoleConfig, domainChips: number): { readonly role: RoleConfig; readonly note: string } {
+  const world = role.tp * role.dp;
+  if (world <= domainChips || role.ep <= 1) return { role, note: '' };
+  const moeTp = role.moeTp ?? 1;
+  if (role.tp === 1 && moeTp * role.ep === role.dp && moeTp <= domainChips) {
+    return {
+      role: { ...role, tp: 1, dp: moeTp, ep: Math.min(role.ep, moeTp), moeTp: 1, batch: null },
+      note: `agg attention_dp_size ${role.dp} read as attention DP ${moeTp} with ep ${Math.min(role.ep, moeTp)} (attention_dp_size = moe_tp × moe_ep beyond one ${domainChips}-GPU domain)`,
+    };
+  }
+  if (moeTp === 1 && role.ep === world && role.tp <= domainChips && role.tp % role.dp === 0) {
+    return {
+      role: { ...role, tp: role.tp / role.dp, dp: role.dp, ep: role.tp, moeTp: 1, batch: null },
+      note: `agg tp ${role.tp} × attention DP ${role.dp} with ep ${role.ep} read as a ${role.tp}-GPU worker: attention DP ${role.dp}, ep ${role.tp}`,
     };
   }
   return { role, note: '' };
@@ -569,9 +627,19 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     const replicas = Math.max(1, Math.round(c / (perRank * dp)));
     const chips = replicas * b.chips;
     if (row.numGpus !== null && row.numGpus % b.chips !== 0) return fail(`tp × pp × attention-DP = ${b.chips} GPUs does not divide num_gpus ${row.numGpus}`);
+    const basePool = pool(b, replicas, perRank, settings.policy);
+    const spec = speculativeRecipe(row, backend, dp);
+    if (spec) notes.push(`MTP ${spec.draftTokens} draft token(s) (recipe image), acceptance ${spec.acceptance}`);
+    const colocated: PoolSpec = spec
+      ? {
+          ...basePool,
+          tokensPerDecodeStep: acceptedTokensPerStep(spec.draftTokens, spec.acceptance),
+          stepCost: speculativeStepCost(b.cost, { ...spec, mainLayers: model.numLayers }),
+        }
+      : basePool;
     return {
       ok: true,
-      topology: { kind: 'colocated', pool: pool(b, replicas, perRank, settings.policy) },
+      topology: { kind: 'colocated', pool: colocated },
       workload,
       protocol,
       configKnown,
@@ -648,7 +716,8 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     topology: {
       kind: 'pd',
       prefill: pool(pb, workers.prefillWorkers, prefillPerRank, 'prefill-only'),
-      decode: pool(db, workers.decodeWorkers, decodePerRank, 'mixed'),
+      // The response streams from the decode worker: the first token leaves with its first decode step.
+      decode: { ...pool(db, workers.decodeWorkers, decodePerRank, 'mixed'), firstTokenWithDecodeStep: true },
       kvTransferS: (tokens) => latencyS + (tokens * kvBytesPerToken) / (bw * senders),
     },
     workload,
