@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { b200, deepseekV3, gptOssLike, h100, llama70b } from '../perf/fixtures-for-tests.js';
 import {
+  ENGINE_TIMING,
   engineSettings,
   exportedAggRole,
   GENERATED_TOKEN_HEADROOM,
@@ -10,6 +11,7 @@ import {
   INFERENCE_RULE,
   precisionOf,
   resolveRole,
+  SGLANG_DEFAULT_RECV_DEVICES,
   widerWorkers,
 } from './deployment.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
@@ -175,6 +177,18 @@ test('aiconfigurator rows: the generated config sizes the step to one prompt plu
   assert.equal(engineSettings('trtllm', h100(), 'agg', 'inferencex', {}, shape).tokenBudget, 8192);
   assert.equal(engineSettings('trtllm', h100(), 'disagg', 'aiconfigurator', {}, shape).tokenBudget, 8192);
   assert.equal(engineSettings('sglang', b200(), 'agg', 'aiconfigurator', {}, shape).policy, 'prefill-priority');
+});
+
+test('SGLang: recipe polling interval per device, aiconfigurator frontend is a delay, not a queue', () => {
+  // InferenceX's H200 SGLang scripts leave --scheduler-recv-interval at 1; the B200 ones set 10 / 30.
+  const h200 = { ...h100(), id: SGLANG_DEFAULT_RECV_DEVICES[0]! };
+  assert.equal(engineSettings('sglang', h200, 'agg', 'inferencex').timing.recvIntervalSteps, 1);
+  assert.equal(engineSettings('sglang', h200, 'agg', 'inferencex').timing.firstTokenHoldSteps, ENGINE_TIMING.sglang.inferencex.firstTokenHoldSteps);
+  assert.equal(engineSettings('sglang', b200(), 'agg', 'inferencex').timing.recvIntervalSteps, 30);
+  // A serial 30 ms per request would cap the engine at 33 requests/s; Dynamo's frontend only delays them.
+  const fe = engineSettings('sglang', b200(), 'agg', 'aiconfigurator').frontend;
+  assert.equal(fe.requestS, 0);
+  assert.ok(fe.latencyS > 0);
 });
 
 test('inferred workers too small for the model are widened to 2, 4, then 8 GPUs', () => {

@@ -129,7 +129,11 @@ export function engineSettings(
 ): EngineSettings {
   const mem = device.memory.hbm.capacityBytes.value ?? 0;
   const frontendCost = overrides.frontend?.[`${backend}/${harness}/${mode}`] ?? FRONTEND[backend][harness][mode];
-  const engineTiming = overrides.timing?.[`${backend}/${harness}`] ?? ENGINE_TIMING[backend][harness];
+  const recipeTiming =
+    backend === 'sglang' && harness === 'inferencex' && mode === 'agg' && SGLANG_DEFAULT_RECV_DEVICES.includes(device.id)
+      ? { ...ENGINE_TIMING.sglang.inferencex, recvIntervalSteps: 1 }
+      : ENGINE_TIMING[backend][harness];
+  const engineTiming = overrides.timing?.[`${backend}/${harness}`] ?? recipeTiming;
   const sglangChunk = mem > 160 * GIB ? 16384 : 8192;
   // aiconfigurator's gap-analysis deployments run the engine config its generator writes (docs/validation.md,
   // "Engines"): tokens per step sized to one prompt plus headroom, TensorRT-LLM without chunked prefill.
@@ -184,6 +188,14 @@ export const ENGINE_TIMING: Readonly<Record<Backend, Record<BenchProtocol['harne
 };
 
 /**
+ * Devices whose InferenceX SGLang recipes leave `--scheduler-recv-interval` at SGLang's default of 1 (the scheduler
+ * polls for new requests every step): the H200 scripts (SemiAnalysisAI/InferenceX `benchmarks/dsr1_fp8_h200.sh`,
+ * `benchmarks/single_node/qwen3.5_fp8_h200.sh`) do not pass it, while the B200 ones (`dsr1_fp8_b200.sh`: 10 below
+ * 16 clients, else 30) do. docs/validation.md, "Engines".
+ */
+export const SGLANG_DEFAULT_RECV_DEVICES: readonly string[] = ['h200'];
+
+/**
  * The other setting each backend's InferenceX recipes use, which the defaults above were chosen against
  * (scripts/validate-holdout.ts repeats that choice with one model held out at a time): vLLM without async
  * scheduling, TensorRT-LLM without context batching, SGLang with `--scheduler-recv-interval 10`.
@@ -199,12 +211,14 @@ export const ENGINE_TIMING_ALTERNATIVE: Readonly<Record<'trtllm' | 'vllm' | 'sgl
  * every request in one process before the engine sees it, and detokenises and streams every token.
  */
 const frontend = (eachWayS: number): FrontendCost => ({ requestS: eachWayS, latencyS: 0, perPromptTokenS: 0, outS: eachWayS });
-/** Dynamo's frontend (disaggregated rows) is asynchronous Rust: its routing delay does not queue requests. */
+/** Dynamo's frontend (disaggregated rows, aiconfigurator's SGLang agg rows) is asynchronous Rust: its routing delay does not queue requests. */
 const asyncFrontend = (eachWayS: number): FrontendCost => ({ requestS: 0, latencyS: eachWayS, perPromptTokenS: 0, outS: eachWayS });
 export const FRONTEND: Readonly<Record<Backend, Record<BenchProtocol['harness'], { agg: FrontendCost; disagg: FrontendCost }>>> = {
   trtllm: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
   vllm: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
-  sglang: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0.03), disagg: asyncFrontend(0.03) } },
+  // aiconfigurator's SGLang agg runs go through Dynamo's frontend like its disaggregated ones: a delay, not a serial
+  // queue (a serial 30 ms capped the engine at 33 requests/s; docs/validation.md, "SGLang frontend").
+  sglang: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: asyncFrontend(0.03), disagg: asyncFrontend(0.03) } },
   generic: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.005) }, aiconfigurator: { agg: frontend(0.005), disagg: asyncFrontend(0.005) } },
 };
 
