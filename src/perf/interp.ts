@@ -269,32 +269,17 @@ export function monotoneSurface(xs: readonly number[], ys: readonly number[], f:
   return { logX: Float64Array.from(xs, (x) => Math.log2(x)), logY: Float64Array.from(ys, (y) => Math.log2(y)), logT };
 }
 
-/** Lower bracket index of v on the axis, clamped; its weight goes to bracketWeight (no tuple per call). */
-let bracketWeight = 0;
-function clampBracket(axis: Float64Array, v: number): number {
-  const n = axis.length;
-  if (n === 1 || v <= (axis[0] ?? 0)) {
-    bracketWeight = 0;
-    return 0;
-  }
-  if (v >= (axis[n - 1] ?? 0)) {
-    bracketWeight = 1;
-    return n - 2;
-  }
-  let i = 0;
-  while (i < n - 2 && (axis[i + 1] ?? 0) <= v) i++;
-  const a = axis[i] ?? 0;
-  bracketWeight = (v - a) / ((axis[i + 1] ?? 1) - a);
-  return i;
-}
+/** Reused brackets of surfaceAt's two axes (no object per call). */
+const surfaceX = { i: 0, f: 0 };
+const surfaceY = { i: 0, f: 0 };
 
 /** Value of a monotone surface, clamped to its axes (size them to cover every realistic input). */
 export function surfaceAt(s: MonotoneSurface, x: number, y: number): number {
   const ny = s.logY.length;
-  const i = clampBracket(s.logX, Math.log2(x));
-  const fx = bracketWeight;
-  const j = clampBracket(s.logY, Math.log2(y));
-  const fy = bracketWeight;
+  bracket(s.logX, Math.log2(x), surfaceX);
+  bracket(s.logY, Math.log2(y), surfaceY);
+  const { i, f: fx } = surfaceX;
+  const { i: j, f: fy } = surfaceY;
   const i1 = s.logX.length === 1 ? i : i + 1;
   const j1 = ny === 1 ? j : j + 1;
   const t00 = s.logT[i * ny + j] ?? 0;

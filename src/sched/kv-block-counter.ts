@@ -171,11 +171,6 @@ export class KvBlockCounter extends KvCacheBase implements KvCache {
     return EMPTY;
   }
 
-  /** Tracked blocks a request holds, in table order (tests). */
-  trackedBlocksOf(reqId: number): readonly number[] {
-    return this.reqs.get(reqId)?.tracked ?? EMPTY;
-  }
-
   assertInvariants(): void {
     const n = this.numKvBlocks;
     let held = 0;
