@@ -9,6 +9,7 @@ import { makeStepCost } from '../perf/step-cost.js';
 import { expectedTokensConstant } from '../sim/spec.js';
 import { poolFacts } from './bounds.js';
 import { defaultDraftModels } from './drafts.js';
+import { smallPlanRequest } from './fixtures-for-tests.js';
 import { planDeployments } from './search.js';
 import { parallelismOptions } from './space.js';
 import type { PlanDeps, PlanRequest } from './types.js';
@@ -23,23 +24,8 @@ const model = loadModel('meta-llama/Llama-3.1-8B-Instruct');
 const draft = loadModel('meta-llama/Llama-3.2-1B-Instruct');
 const deps: PlanDeps = { catalog, model, trace: null, memoryPlan, makeStepCost, draftModels: [draft], evaluate: async (s) => evaluateScenario(s) };
 
-const request = (over: Partial<PlanRequest>): PlanRequest => ({
-  base: {
-    seed: 3,
-    model: model.id,
-    workload: { arrival: { kind: 'poisson', ratePerS: 20 }, input: { kind: 'fixed', tokens: 512 }, output: { kind: 'fixed', tokens: 128 }, requests: 300 },
-  },
-  slo: { ttft: { percentile: 'p99', ms: 300 }, tpot: { percentile: 'p99', ms: 15 }, minTokensPerSPerUser: null },
-  hardware: { colocated: ['h100', 'b200'], prefill: ['h100', 'b200'], decode: ['h100', 'b200'] },
-  limits: { maxChips: null, maxUsdPerHour: null, maxMW: null },
-  topologies: [],
-  top: 2,
-  waveSize: 4,
-  maxSimulationsPerShape: 8,
-  shard: null,
-  spec: { acceptance: 0.9, maxK: 8, draftModels: [draft.id] },
-  ...over,
-});
+const request = (over: Partial<PlanRequest>): PlanRequest =>
+  smallPlanRequest(model.id, { top: 2, spec: { acceptance: 0.9, maxK: 8, draftModels: [draft.id] }, ...over });
 
 test('default draft rule: the smallest shipped model of the same family, at most 1/8 of the target', () => {
   const shipped: ModelArch[] = [];

@@ -6,6 +6,7 @@ import { UsageError } from '../core/errors.js';
 import { Catalog } from '../hardware/catalog.js';
 import { memoryPlan } from '../perf/memory-plan.js';
 import { makeStepCost } from '../perf/step-cost.js';
+import { smallPlanRequest } from './fixtures-for-tests.js';
 import { planDeployments } from './search.js';
 import { mergePlans } from './shard.js';
 import type { PlanDeps, PlanRequest } from './types.js';
@@ -28,22 +29,7 @@ const deps: PlanDeps = {
   },
 };
 
-const request = (over: Partial<PlanRequest> = {}): PlanRequest => ({
-  base: {
-    seed: 3,
-    model: model.id,
-    workload: { arrival: { kind: 'poisson', ratePerS: 20 }, input: { kind: 'fixed', tokens: 512 }, output: { kind: 'fixed', tokens: 128 }, requests: 300 },
-  },
-  slo: { ttft: { percentile: 'p99', ms: 300 }, tpot: { percentile: 'p99', ms: 15 }, minTokensPerSPerUser: null },
-  hardware: { colocated: ['h100', 'b200'], prefill: ['h100', 'b200'], decode: ['h100', 'b200'] },
-  limits: { maxChips: null, maxUsdPerHour: null, maxMW: null },
-  topologies: [],
-  top: 3,
-  waveSize: 4,
-  maxSimulationsPerShape: 8,
-  shard: null,
-  ...over,
-});
+const request = (over: Partial<PlanRequest> = {}): PlanRequest => smallPlanRequest(model.id, over);
 
 const baseline = planDeployments(request(), deps);
 
