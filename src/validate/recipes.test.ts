@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { IMMEDIATE_TIMING } from './bench-engine.js';
+import { trtllmRecipeTiming, type RecipeShape } from './recipes.js';
+
+const base = { ...IMMEDIATE_TIMING, admitLagSteps: 1, batchWaitSteps: 20, batchWaitTokenRatio: 0.9, dpBalanceSteps: 10 };
+const shape = (over: Partial<RecipeShape>): RecipeShape => ({
+  modelPath: 'meta-llama/Llama-3.1-70B',
+  device: 'b200',
+  precision: 'fp8',
+  isl: 1024,
+  osl: 1024,
+  concurrency: 16,
+  attentionTp: 4,
+  attentionDp: false,
+  speculative: false,
+  ...over,
+});
+
+test('Llama-3.1-70B recipes batch contexts only at 1k/1k below TP 8', () => {
+  assert.equal(trtllmRecipeTiming(base, shape({})).batchWaitSteps, 20);
+  assert.equal(trtllmRecipeTiming(base, shape({ attentionTp: 8 })).batchWaitSteps, 0);
+  assert.equal(trtllmRecipeTiming(base, shape({ osl: 8192 })).batchWaitSteps, 0);
+  assert.equal(trtllmRecipeTiming(base, shape({ osl: 8192 })).batchWaitTokenRatio, 0);
+});
+
+test('gpt-oss recipes never batch contexts; other timing is kept', () => {
+  const t = trtllmRecipeTiming(base, shape({ modelPath: 'openai/gpt-oss-120b' }));
+  assert.equal(t.batchWaitSteps, 0);
+  assert.equal(t.admitLagSteps, 1);
+  assert.equal(t.dpBalanceSteps, 10);
+});
+
+test('a model without a recipe keeps the default timing', () => {
+  assert.deepEqual(trtllmRecipeTiming(base, shape({ modelPath: 'deepseek-ai/DeepSeek-R1' })), base);
+  assert.deepEqual(trtllmRecipeTiming(base, shape({ modelPath: 'some/unknown-model' })), base);
+});
