@@ -66,6 +66,12 @@ export interface PoolSpec {
   readonly tokenBudgetPerRank: number;
   /** KV-cache capacity per rank, tokens. */
   readonly kvTokensPerRank: number;
+  /**
+   * Share of a request's output the admission reserves KV for (default 1: the whole sequence, as TensorRT-LLM's
+   * GUARANTEED_NO_EVICT). Engines that allocate KV blocks as tokens are generated (vLLM, SGLang) hold on average a
+   * prompt and half its output per running request in a closed loop of staggered requests, so they reserve 0.5.
+   */
+  readonly kvReservedOutputFraction?: number;
   readonly policy: BatchPolicy;
   /**
    * False: a prompt is never split over steps; it is admitted only when it fits whole in what the step's budget
@@ -416,7 +422,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     if (!openLoop) send(nowS);
   };
 
-  const kvNeed = (id: number): number => isl[id]! + osl[id]!;
+  const kvNeed = (id: number, spec: PoolSpec): number => isl[id]! + Math.ceil(osl[id]! * (spec.kvReservedOutputFraction ?? 1));
 
   /** Start a decode for `id` on `rank`: it has its first token and the prompt's KV. */
   const joinDecode = (rank: Rank, id: number): void => {
@@ -509,10 +515,10 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
         r.incoming.size > 0 &&
         (anyEligible || eligibleStep[r.incoming.peek()]! <= step) &&
         r.running < spec.maxSeqsPerRank &&
-        r.reservedKvTokens + kvNeed(r.incoming.peek()) <= spec.kvTokensPerRank
+        r.reservedKvTokens + kvNeed(r.incoming.peek(), spec) <= spec.kvTokensPerRank
       ) {
         const id = r.incoming.shift();
-        r.reservedKvTokens += kvNeed(id);
+        r.reservedKvTokens += kvNeed(id, spec);
         joinDecode(r, id);
         // The first token leaves with the first decode step's output, or a later chunk under a streaming interval.
         if (incomingHold > 0) {
@@ -528,7 +534,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
         r.waiting.size > 0 &&
         (anyEligible || eligibleStep[r.waiting.peek()]! <= step) &&
         r.running < spec.maxSeqsPerRank &&
-        r.reservedKvTokens + kvNeed(r.waiting.peek()) <= spec.kvTokensPerRank;
+        r.reservedKvTokens + kvNeed(r.waiting.peek(), spec) <= spec.kvTokensPerRank;
       const prefillWork = r.prefilling.length > 0 || canAdmit();
       const decodesRun = r.numDecoding > 0 && !(spec.policy === 'prefill-priority' && prefillWork);
       if (decodesRun) {
@@ -548,7 +554,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
           // Without chunking a prompt waits for a step with room for all of it (alone if it exceeds any budget).
           if (!chunked && promptLeft[r.waiting.peek()]! > budget && (r.numPrefillSeqs > 0 || budget < spec.tokenBudgetPerRank)) break;
           const id = r.waiting.shift();
-          r.reservedKvTokens += kvNeed(id);
+          r.reservedKvTokens += kvNeed(id, spec);
           r.prefilling.push(id);
           const q = Math.min(promptLeft[id]!, budget);
           addChunk(r, id, q);
@@ -650,7 +656,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
           const id = r.finishing.pop();
           r.numDecoding--;
           r.decodeKvTokens -= isl[id]! + 1 + (r.tick - joinTick[id]!) * r.tokensPerStep;
-          r.reservedKvTokens -= kvNeed(id);
+          r.reservedKvTokens -= kvNeed(id, pool.spec);
           complete(id, nowS);
         }
       }
@@ -664,12 +670,12 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
         const k = r.prefilling.indexOf(id);
         r.prefilling.splice(k, 1);
         if (pool.role === 'prefill') {
-          r.reservedKvTokens -= kvNeed(id);
+          r.reservedKvTokens -= kvNeed(id, pool.spec);
           startTransfer(id);
           continue;
         }
         if (osl[id]! <= 1) {
-          r.reservedKvTokens -= kvNeed(id);
+          r.reservedKvTokens -= kvNeed(id, pool.spec);
           firstS[id] = nowS;
           complete(id, nowS);
           continue;
@@ -698,7 +704,7 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     const ii = leastLoaded(pool.instances);
     const inst = pool.instances[ii]!;
     const rank = inst.ranks[leastLoaded(inst.ranks)]!;
-    if (kvNeed(id) > pool.spec.kvTokensPerRank) {
+    if (isl[id]! + osl[id]! > pool.spec.kvTokensPerRank) {
       reject();
       return;
     }

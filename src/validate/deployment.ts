@@ -566,6 +566,13 @@ export function kvCacheBytes(ctx: PerfContext, backend: Backend, deps: Pick<Repl
   return { bytes: 0.02 * whole.kvCapacityBytes, plan: whole };
 }
 
+/**
+ * vLLM and SGLang allocate KV blocks as tokens are generated (preempting when they run out) instead of reserving
+ * the whole sequence at admission: in a closed loop of staggered requests a running request holds its prompt and
+ * on average half its output (bench-engine.ts PoolSpec.kvReservedOutputFraction).
+ */
+export const ON_DEMAND_KV_OUTPUT_FRACTION = 0.5;
+
 /** Build the benchmark replay of one row: its deployment as engine pools and its clients. */
 export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: ReplayOverrides = {}): ReplayPlan {
   const configKnown = row.mode === 'agg' || (row.prefill?.workers != null && row.decode?.workers != null);
@@ -621,6 +628,7 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     maxSeqsPerRank: Math.max(1, maxSeqsPerRank),
     tokenBudgetPerRank: settings.tokenBudget,
     kvTokensPerRank: b.kvTokensPerRank,
+    ...(backend === 'trtllm' ? {} : { kvReservedOutputFraction: ON_DEMAND_KV_OUTPUT_FRACTION }),
     policy,
     ...(policy === 'prefill-only' ? {} : { chunkedPrefill: settings.chunkedPrefill, decodesUseBudget: settings.decodesUseBudget }),
     timing: settings.timing,
