@@ -32,15 +32,21 @@ export function makeEvaluator(jobs: number): Evaluator {
   if (jobs <= 1) {
     return { evaluate: async (s) => evaluateScenario(s), threads: 1, close: async () => {} };
   }
-  const pool = new Piscina({
-    filename: new URL('./eval-worker.js', import.meta.url).href,
-    minThreads: jobs,
-    maxThreads: jobs,
-    idleTimeout: 60_000,
-  });
+  // Started on the first evaluation: a command that rejects its input before simulating anything exits without
+  // worker threads still loading their modules (Node aborts the process when it exits under a loading worker).
+  let pool: Piscina | null = null;
+  const started = (): Piscina =>
+    (pool ??= new Piscina({
+      filename: new URL('./eval-worker.js', import.meta.url).href,
+      minThreads: jobs,
+      maxThreads: jobs,
+      idleTimeout: 60_000,
+    }));
   return {
-    evaluate: (s) => pool.run({ scenario: s }) as Promise<Evaluation>,
+    evaluate: (s) => started().run({ scenario: s }) as Promise<Evaluation>,
     threads: jobs,
-    close: () => pool.destroy(),
+    close: async () => {
+      if (pool) await pool.destroy();
+    },
   };
 }

@@ -205,3 +205,12 @@ test('disaggregated: with firstTokenWithDecodeStep the first token leaves with t
   // The remaining 9 tokens take 9 more steps over 10 gaps counted from the first: TPOT shrinks accordingly.
   close(withStep.tpotMs[0]!, ((9 * DECODE_S) / 10) * 1e3, 'tpot');
 });
+
+test('KV admission reserves the prompt and the reserved share of the output', () => {
+  // Two requests of 100 + 100 tokens and room for 300: whole sequences fit one at a time, prompt + half output both.
+  const kv = { kvTokensPerRank: 300 };
+  const whole = runBenchmark({ kind: 'colocated', pool: pool(kv) }, workload(2, 2, 100, 100));
+  close(whole.ttftMs[1]!, (2 * PREFILL_S + 99 * DECODE_S) * 1e3, 'the second waits for the first to finish');
+  const onDemand = runBenchmark({ kind: 'colocated', pool: pool({ ...kv, kvReservedOutputFraction: 0.5 }) }, workload(2, 2, 100, 100));
+  close(onDemand.ttftMs[1]!, PREFILL_S * 1e3, 'both prefill together');
+});

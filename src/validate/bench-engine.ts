@@ -25,7 +25,8 @@ import { EventQueue } from '../sim/event-queue.js';
  * earliest; SGLang polls for new requests every `recvIntervalSteps` steps; a streaming interval can hold the
  * first token back for some decode steps.
  *
- * Admission reserves the whole sequence's KV (prompt + output), as TensorRT-LLM's GUARANTEED_NO_EVICT does;
+ * Admission reserves the whole sequence's KV (prompt + output), as TensorRT-LLM's GUARANTEED_NO_EVICT does, or the
+ * prompt and a share of the output for engines that allocate as they generate (PoolSpec.kvReservedOutputFraction);
  * nothing is ever preempted. Pure: no clock, no I/O, no randomness (the request lengths come in).
  */
 
