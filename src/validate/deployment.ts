@@ -3,10 +3,10 @@ import type { Device } from '../hardware/types.js';
 import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
-import { trtllmRecipeTiming } from './recipes.js';
 import { acceptedTokensPerStep, speculativeStepCost } from '../perf/speculative.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
 import { drawRequests, protocolOf, type BenchProtocol } from './protocol.js';
+import { trtllmRecipeTiming } from './recipes.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 /** What replaying a row needs from outside (the CLI resolves files; tests pass fixtures). */
@@ -650,26 +650,13 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     const replicas = Math.max(1, Math.round(c / (perRank * dp)));
     const chips = replicas * b.chips;
     if (row.numGpus !== null && row.numGpus % b.chips !== 0) return fail(`tp × pp × attention-DP = ${b.chips} GPUs does not divide num_gpus ${row.numGpus}`);
-    const spec = speculativeRecipe(row, backend, dp);
-    const recipePool = pool(b, replicas, perRank, settings.policy);
-    // InferenceX's TensorRT-LLM scripts set context batching and the attention-DP balance per model and shape.
+    const agg = pool(b, replicas, perRank, settings.policy);
+    // InferenceX's TensorRT-LLM scripts set context batching per model and shape (recipes.ts).
     const basePool: PoolSpec =
       backend === 'trtllm' && protocol.harness === 'inferencex' && overrides.timing?.['trtllm/inferencex'] === undefined
-        ? {
-            ...recipePool,
-            timing: trtllmRecipeTiming(recipePool.timing, {
-              modelPath: row.modelPath,
-              device: device.id,
-              precision: row.precision,
-              isl: row.isl,
-              osl: row.osl,
-              concurrency: c,
-              attentionTp: b.ctx.par.tp,
-              attentionDp: dp > 1,
-              speculative: spec !== null,
-            }),
-          }
-        : recipePool;
+        ? { ...agg, timing: trtllmRecipeTiming(agg.timing, { modelPath: row.modelPath, isl: row.isl, osl: row.osl, attentionTp: b.ctx.par.tp }) }
+        : agg;
+    const spec = speculativeRecipe(row, backend, dp);
     if (spec) notes.push(`MTP ${spec.draftTokens} draft token(s) (recipe image), acceptance ${spec.acceptance}`);
     const colocated: PoolSpec = spec
       ? {

@@ -6,14 +6,9 @@ import { trtllmRecipeTiming, type RecipeShape } from './recipes.js';
 const base = { ...IMMEDIATE_TIMING, admitLagSteps: 1, batchWaitSteps: 20, batchWaitTokenRatio: 0.9, dpBalanceSteps: 10 };
 const shape = (over: Partial<RecipeShape>): RecipeShape => ({
   modelPath: 'meta-llama/Llama-3.1-70B',
-  device: 'b200',
-  precision: 'fp8',
   isl: 1024,
   osl: 1024,
-  concurrency: 16,
   attentionTp: 4,
-  attentionDp: false,
-  speculative: false,
   ...over,
 });
 
