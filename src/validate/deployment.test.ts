@@ -12,6 +12,7 @@ import {
   precisionOf,
   resolveRole,
   SGLANG_DEFAULT_RECV_DEVICES,
+  TOKENIZE_S_PER_PROMPT_TOKEN,
   widerWorkers,
 } from './deployment.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
@@ -217,4 +218,13 @@ test('exported agg columns: an attention-DP degree multiplied by the EP degree i
   // Inside one domain, or on a 72-GPU domain, the columns are taken as written.
   assert.equal(exportedAggRole(role({ tp: 1, dp: 8, moeTp: 1, ep: 8 }), ds, 8).note, '');
   assert.equal(exportedAggRole(role({ tp: 1, dp: 64, moeTp: 8, ep: 8 }), ds, 72).note, '');
+});
+
+test('only the engines’ own Python servers (InferenceX single-node rows) tokenise prompts serially', () => {
+  for (const backend of ['trtllm', 'vllm', 'sglang'] as const) {
+    assert.equal(engineSettings(backend, h100(), 'agg', 'inferencex').frontend.perPromptTokenS, TOKENIZE_S_PER_PROMPT_TOKEN);
+    assert.equal(engineSettings(backend, h100(), 'disagg', 'inferencex').frontend.perPromptTokenS, 0);
+    assert.equal(engineSettings(backend, h100(), 'agg', 'aiconfigurator').frontend.perPromptTokenS, 0);
+  }
+  assert.ok(TOKENIZE_S_PER_PROMPT_TOKEN > 0);
 });

@@ -4,6 +4,7 @@ import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
 import { acceptedTokensPerStep, speculativeStepCost } from '../perf/speculative.js';
+import { asDisaggregated, multinodeEntryOf } from './multinode-exports.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
 import { drawRequests, protocolOf, type BenchProtocol } from './protocol.js';
 import { trtllmRecipeTiming } from './recipes.js';
@@ -211,15 +212,24 @@ export const ENGINE_TIMING_ALTERNATIVE: Readonly<Record<'trtllm' | 'vllm' | 'sgl
  * Per-backend frontend cost (docs/validation.md, "Frontend"): the OpenAI-compatible server parses and tokenises
  * every request in one process before the engine sees it, and detokenises and streams every token.
  */
-const frontend = (eachWayS: number): FrontendCost => ({ requestS: eachWayS, latencyS: 0, perPromptTokenS: 0, outS: eachWayS });
+/**
+ * Seconds the engines' own Python OpenAI servers (`vllm serve`, `trtllm-serve`, `sglang.launch_server`, which
+ * InferenceX's single-node recipes run) spend tokenising each prompt token, serially in the server process before
+ * the scheduler sees the request (docs/validation.md, "Frontend"). Chosen among 0, 2, 4, 6 and 8 µs on the fully
+ * given InferenceX agg rows. aiconfigurator's deployments and every disaggregated one sit behind Dynamo's Rust
+ * frontend, whose tokenisation is not a serial Python stage: not charged.
+ */
+export const TOKENIZE_S_PER_PROMPT_TOKEN = 6e-6;
+const frontend = (eachWayS: number, perPromptTokenS = 0): FrontendCost => ({ requestS: eachWayS, latencyS: 0, perPromptTokenS, outS: eachWayS });
+const pythonServer = (eachWayS: number): FrontendCost => frontend(eachWayS, TOKENIZE_S_PER_PROMPT_TOKEN);
 /** Dynamo's frontend (disaggregated rows, aiconfigurator's SGLang agg rows) is asynchronous Rust: its routing delay does not queue requests. */
 const asyncFrontend = (eachWayS: number): FrontendCost => ({ requestS: 0, latencyS: eachWayS, perPromptTokenS: 0, outS: eachWayS });
 export const FRONTEND: Readonly<Record<Backend, Record<BenchProtocol['harness'], { agg: FrontendCost; disagg: FrontendCost }>>> = {
-  trtllm: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
-  vllm: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
+  trtllm: { inferencex: { agg: pythonServer(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
+  vllm: { inferencex: { agg: pythonServer(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
   // aiconfigurator's SGLang agg runs go through Dynamo's frontend like its disaggregated ones: a delay, not a serial
   // queue (a serial 30 ms capped the engine at 33 requests/s; docs/validation.md, "SGLang frontend").
-  sglang: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: asyncFrontend(0.03), disagg: asyncFrontend(0.03) } },
+  sglang: { inferencex: { agg: pythonServer(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: asyncFrontend(0.03), disagg: asyncFrontend(0.03) } },
   generic: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.005) }, aiconfigurator: { agg: frontend(0.005), disagg: asyncFrontend(0.005) } },
 };
 
@@ -574,7 +584,13 @@ export function kvCacheBytes(ctx: PerfContext, backend: Backend, deps: Pick<Repl
 export const ON_DEMAND_KV_OUTPUT_FRACTION = 0.5;
 
 /** Build the benchmark replay of one row: its deployment as engine pools and its clients. */
-export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: ReplayOverrides = {}): ReplayPlan {
+export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides: ReplayOverrides = {}): ReplayPlan {
+  // GB200 multi-node results exported as one aggregated engine are replayed as the disaggregated deployments
+  // they were (multinode-exports.ts).
+  const moe = deps.model(measured.modelPath)?.moe ?? null;
+  const multinode = moe ? multinodeEntryOf(measured) : null;
+  const exported = multinode && moe ? asDisaggregated(measured, multinode, moe.numExperts) : null;
+  const row = exported?.row ?? measured;
   const configKnown = row.mode === 'agg' || (row.prefill?.workers != null && row.decode?.workers != null);
   const fail = (reason: string): ReplayPlan => ({ ok: false, configKnown, reason });
   const device = deps.device(row.system);
@@ -609,7 +625,7 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     readonly kvTokensPerRank: number;
     readonly chips: number;
   }
-  const notes: string[] = [];
+  const notes: string[] = exported ? [exported.note] : [];
   const build = (role: RoleConfig, what: string): Built | string => {
     const resolved = resolveRole(role, model, what);
     if (typeof resolved === 'string') return resolved;
@@ -739,13 +755,22 @@ export function planReplay(row: ValidationRow, deps: ReplayDeps, overrides: Repl
   const latencyS = link.latencyS.value ?? (scaleUp ? 5e-6 : 10e-6);
   const kvBytesPerToken = db.plan.kvBytesPerToken;
   const senders = pb.chips;
+  const decodePool: PoolSpec = { ...pool(db, workers.decodeWorkers, decodePerRank, 'mixed'), firstTokenWithDecodeStep: true };
+  const draftTokens = multinode?.mtpDraftTokens ?? 0;
   return {
     ok: true,
     topology: {
       kind: 'pd',
       prefill: pool(pb, workers.prefillWorkers, prefillPerRank, 'prefill-only'),
       // The response streams from the decode worker: the first token leaves with its first decode step.
-      decode: { ...pool(db, workers.decodeWorkers, decodePerRank, 'mixed'), firstTokenWithDecodeStep: true },
+      decode:
+        draftTokens > 0
+          ? {
+              ...decodePool,
+              tokensPerDecodeStep: acceptedTokensPerStep(draftTokens, MTP_ACCEPTANCE),
+              stepCost: speculativeStepCost(db.cost, { draftTokens, acceptance: MTP_ACCEPTANCE, mainLayers: model.numLayers }),
+            }
+          : decodePool,
       kvTransferS: (tokens) => latencyS + (tokens * kvBytesPerToken) / (bw * senders),
     },
     workload,
