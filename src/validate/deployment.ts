@@ -591,7 +591,8 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   const multinode = moe ? multinodeEntryOf(measured) : null;
   const exported = multinode && moe ? asDisaggregated(measured, multinode, moe.numExperts) : null;
   const row = exported?.row ?? measured;
-  const configKnown = row.mode === 'agg' || (row.prefill?.workers != null && row.decode?.workers != null);
+  // Whether the row gives its deployment is a property of the row as measured, however it is read.
+  const configKnown = measured.mode === 'agg' || (measured.prefill?.workers != null && measured.decode?.workers != null);
   const fail = (reason: string): ReplayPlan => ({ ok: false, configKnown, reason });
   const device = deps.device(row.system);
   if (!device) return fail(`unknown system ${JSON.stringify(row.system)}`);
@@ -697,12 +698,14 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   const rule: InferenceRule = { ...INFERENCE_RULE, ...overrides.inference };
   // Inferred rows write each role's GPUs per worker into tp_size and one EP degree for both roles: read them as
   // the harness deploys such workers (inferredRole).
-  const p0 = configKnown ? row.prefill! : inferredRole(row.prefill!, 'prefill', model, c);
-  const d0 = configKnown ? row.decode! : inferredRole(row.decode!, 'decode', model, c, rule.dpDecodeMinClientsPerGpu);
+  // Worker counts given by the row, or by the recipe it was read as (multinode-exports.ts): roles taken as written.
+  const workersGiven = row.prefill?.workers != null && row.decode?.workers != null;
+  const p0 = workersGiven ? row.prefill! : inferredRole(row.prefill!, 'prefill', model, c);
+  const d0 = workersGiven ? row.decode! : inferredRole(row.decode!, 'decode', model, c, rule.dpDecodeMinClientsPerGpu);
   // An inferred worker too small to hold the model is widened as its deployers did (fitWorker).
   const fit = (r: RoleConfig, what: 'prefill' | 'decode'): { role: RoleConfig; built: Built } | string => {
     const first = build(r, what);
-    if (typeof first !== 'string' || configKnown) return typeof first === 'string' ? first : { role: r, built: first };
+    if (typeof first !== 'string' || workersGiven) return typeof first === 'string' ? first : { role: r, built: first };
     for (const wider of widerWorkers(r, model)) {
       const b = build(wider, what);
       if (typeof b === 'string') continue;

@@ -79,3 +79,13 @@ test('TEP decode workers keep attention TP with the experts over the worker', ()
   assert.deepEqual(d.decode, { batch: 32, workers: 3, tp: 8, pp: 1, dp: 1, moeTp: 1, ep: 8 });
   assert.deepEqual(d.prefill, { batch: 1, workers: 1, tp: 1, pp: 1, dp: 4, moeTp: 1, ep: 4 });
 });
+
+test('the same results exported as disagg rows whose two roles carry the world size are read the same way', () => {
+  const world = { batch: null, workers: null, tp: 28, pp: 1, dp: 1, moeTp: 28, ep: 1 };
+  const row = exportRow({ gpus: 28, isl: 8192, concurrency: 2150, mode: 'disagg', agg: null, prefill: world, decode: world });
+  const e = multinodeEntryOf(row)!;
+  assert.deepEqual([e.prefill.workers, e.decode.workers, e.decode.gpus], [5, 1, 8]);
+  // With worker counts given, or roles of different sizes, the row is not such an export.
+  assert.equal(multinodeEntryOf({ ...row, prefill: { ...world, workers: 1 } }), null);
+  assert.equal(multinodeEntryOf({ ...row, decode: { ...world, tp: 24, moeTp: 24 } }), null);
+});

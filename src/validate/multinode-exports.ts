@@ -89,24 +89,20 @@ export const GB200_MULTINODE_ENTRIES: readonly MultinodeEntry[] = [...DSR1_FP4_G
 
 const gpusOf = (e: MultinodeEntry): number => e.prefill.workers * e.prefill.gpus + e.decode.workers * e.decode.gpus;
 
+/** A role column that holds a multi-tray world size: tp_size above 8 with MoE TP over all of it and no EP. */
+const worldSized = (r: RoleConfig | null): r is RoleConfig => r !== null && r.tp > 8 && r.pp === 1 && r.dp <= 1 && r.ep <= 1 && (r.moeTp ?? r.tp) === r.tp;
+
 /**
- * Whether a row is such an export: a GB200 `agg` DeepSeek-R1 row whose tp_size is a multi-tray world size with
- * MoE TP over all of it and no EP (no single-engine recipe runs that), not from aiconfigurator's harness.
+ * The total GPU count of a row that is such an export, else null: a GB200 DeepSeek-R1 row (not from
+ * aiconfigurator's harness) that is either `agg` with a world-sized tp_size, or `disagg` without worker counts
+ * whose two roles both carry the same world size (the same results exported the other way).
  */
-function isMultinodeExport(row: ValidationRow): boolean {
-  const a = row.agg;
-  return (
-    row.mode === 'agg' &&
-    row.system === 'gb200' &&
-    /deepseek-r1/i.test(row.modelPath) &&
-    !/gap-analysis/.test(row.source) &&
-    a !== null &&
-    a.tp > 8 &&
-    a.pp === 1 &&
-    a.dp <= 1 &&
-    a.ep <= 1 &&
-    (a.moeTp ?? a.tp) === a.tp
-  );
+function multinodeGpus(row: ValidationRow): number | null {
+  if (row.system !== 'gb200' || !/deepseek-r1/i.test(row.modelPath) || /gap-analysis/.test(row.source)) return null;
+  if (row.mode === 'agg') return worldSized(row.agg) ? row.agg.tp : null;
+  const { prefill: p, decode: d } = row;
+  if (!worldSized(p) || !worldSized(d) || p.tp !== d.tp || p.workers !== null || d.workers !== null) return null;
+  return p.tp;
 }
 
 /**
@@ -115,8 +111,8 @@ function isMultinodeExport(row: ValidationRow): boolean {
  * log-concurrency. Null when the row is not a multi-node export or no entry has its shape.
  */
 export function multinodeEntryOf(row: ValidationRow, entries: readonly MultinodeEntry[] = GB200_MULTINODE_ENTRIES): MultinodeEntry | null {
-  if (!isMultinodeExport(row)) return null;
-  const gpus = row.agg!.tp;
+  const gpus = multinodeGpus(row);
+  if (gpus === null) return null;
   const candidates = entries.filter((e) => e.backend === row.backend && e.precision === row.precision && e.isl === row.isl && gpusOf(e) === gpus);
   if (candidates.length === 0) return null;
   const distance = (e: MultinodeEntry): number => Math.min(...e.concurrencies.map((c) => Math.abs(Math.log(c / row.concurrency))));
