@@ -11,9 +11,11 @@
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 /** One worker type of an entry: how many workers, GPUs per worker, attention DP, the engine's batch per rank. */
-interface WorkerSpec {
+export interface WorkerSpec {
   readonly workers: number;
   readonly gpus: number;
+  /** Expert-parallel degree when it is not all of the worker's GPUs (attention-TP workers). */
+  readonly ep?: number;
   /** Attention data-parallel over the worker's GPUs with the experts over all of them (`dp-attn: true`). */
   readonly dpAttention: boolean;
   /** `MAX_BATCH_SIZE` per attention rank, when the entry sets one. */
@@ -119,18 +121,19 @@ export function multinodeEntryOf(row: ValidationRow, entries: readonly Multinode
   return candidates.slice().sort((a, b) => distance(a) - distance(b) || a.mtpDraftTokens - b.mtpDraftTokens)[0]!;
 }
 
-const roleOf = (s: WorkerSpec, numExperts: number): RoleConfig =>
-  s.dpAttention
-    ? { batch: s.maxBatch, workers: s.workers, tp: 1, pp: 1, dp: s.gpus, moeTp: 1, ep: Math.min(s.gpus, numExperts) }
-    : { batch: s.maxBatch, workers: s.workers, tp: s.gpus, pp: 1, dp: 1, moeTp: 1, ep: Math.min(s.gpus, numExperts) };
+function roleOf(s: WorkerSpec, numExperts: number): RoleConfig {
+  if (s.dpAttention) return { batch: s.maxBatch, workers: s.workers, tp: 1, pp: 1, dp: s.gpus, moeTp: 1, ep: Math.min(s.gpus, numExperts) };
+  const ep = Math.max(1, Math.min(s.ep ?? s.gpus, s.gpus, numExperts));
+  return { batch: s.maxBatch, workers: s.workers, tp: s.gpus, pp: 1, dp: 1, moeTp: Math.max(1, Math.floor(s.gpus / ep)), ep };
+}
 
 /** The row as the disaggregated deployment it measured, with a note saying so. */
-export function asDisaggregated(row: ValidationRow, e: MultinodeEntry, numExperts: number): { readonly row: ValidationRow; readonly note: string } {
+export function asDisaggregated(row: ValidationRow, e: MultinodeEntry, numExperts: number, what = `GB200 multi-node export of ${gpusOf(e)} GPUs`): { readonly row: ValidationRow; readonly note: string } {
   const describe = (s: WorkerSpec): string => `${s.workers} × ${s.dpAttention ? 'DEP' : 'TEP'}${s.gpus}`;
   return {
     row: { ...row, mode: 'disagg', agg: null, prefill: roleOf(e.prefill, numExperts), decode: roleOf(e.decode, numExperts) },
     note:
-      `GB200 multi-node export of ${gpusOf(e)} GPUs read as InferenceX's ${row.backend} entry: prefill ${describe(e.prefill)}, ` +
+      `${what} read as InferenceX's ${row.backend} entry: prefill ${describe(e.prefill)}, ` +
       `decode ${describe(e.decode)}${e.mtpDraftTokens > 0 ? `, MTP ${e.mtpDraftTokens}` : ''}`,
   };
 }

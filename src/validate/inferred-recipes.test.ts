@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { INFERENCEX_DISAGG_RECIPES } from './inferencex-disagg-recipes.js';
+import { inferredRecipeOf, recipeDeployment } from './inferred-recipes.js';
+import type { RoleConfig, ValidationRow } from './rows.js';
+
+const role = (tp: number, ep: number): RoleConfig => ({ batch: null, workers: null, tp, pp: 1, dp: 1, moeTp: null, ep });
+const inferredRow = (over: Partial<ValidationRow>): ValidationRow => ({
+  id: 'x',
+  line: 2,
+  backend: 'trtllm',
+  backendVersion: '0.8.1.post1',
+  modelPath: 'deepseek-ai/DeepSeek-R1',
+  system: 'b200_sxm',
+  precision: 'fp4',
+  mode: 'disagg',
+  isl: 1024,
+  osl: 1024,
+  gemmQuantMode: 'nvfp4',
+  moeQuantMode: 'nvfp4',
+  concurrency: 10,
+  source: 'source_file=2026-03-25.csv; model=DeepSeek-R1; image=nvcr.io/nvidia/ai-dynamo/tensorrtllm-runtime:0.8.1.post1',
+  numGpus: null,
+  agg: null,
+  prefill: role(4, 4),
+  decode: role(8, 4),
+  measuredTtftMs: 1,
+  measuredTpotMs: 1,
+  ...over,
+});
+
+test('every entry has workers of at least one GPU and a concurrency list', () => {
+  assert.ok(INFERENCEX_DISAGG_RECIPES.length > 300);
+  for (const r of INFERENCEX_DISAGG_RECIPES) {
+    assert.ok(r.prefill.workers >= 1 && r.prefill.gpus >= 1 && r.decode.workers >= 1 && r.decode.gpus >= 1, JSON.stringify(r));
+    assert.ok(r.concurrencies.length > 0 && r.mtp >= 0, JSON.stringify(r));
+  }
+});
+
+test('a listed concurrency picks the entry; with an MTP and a plain variant listing it, the plain one', () => {
+  const r = inferredRecipeOf(inferredRow({ concurrency: 10 }))!;
+  assert.equal(r.mtp, 0);
+  assert.deepEqual([r.decode.workers, r.decode.gpus, r.decode.dpAttention, r.decodeBatch], [5, 8, false, 32]);
+  // 875 clients: only the MTP entry with five DEP8 decode workers lists it.
+  const m = inferredRecipeOf(inferredRow({ concurrency: 875 }))!;
+  assert.deepEqual([m.mtp, m.decode.workers, m.decode.dpAttention], [3, 5, true]);
+  const d = recipeDeployment(m);
+  assert.deepEqual([d.mtpDraftTokens, d.decode.maxBatch, d.prefill.maxBatch], [3, 16, null]);
+});
+
+test('rows no entry lists keep the inference rule', () => {
+  assert.equal(inferredRecipeOf(inferredRow({ concurrency: 11 })), null);
+  assert.equal(inferredRecipeOf(inferredRow({ decode: role(16, 4) })), null);
+  assert.equal(inferredRecipeOf(inferredRow({ system: 'h100_sxm' })), null);
+  assert.equal(inferredRecipeOf(inferredRow({ modelPath: 'Qwen/Qwen3-32B' })), null);
+  // Rows that give their worker counts are taken as written.
+  assert.equal(inferredRecipeOf(inferredRow({ decode: { ...role(8, 4), workers: 5 } })), null);
+});
+
+test('the serving image, when candidates differ by it, chooses among them', () => {
+  const base = { backend: 'sglang', backendVersion: '', precision: 'fp4', isl: 1024, osl: 1024, prefill: role(4, 4), decode: role(8, 4) };
+  const listed = INFERENCEX_DISAGG_RECIPES.find((r) => r.system === 'b200' && r.backend === 'sglang' && r.precision === 'fp4' && r.isl === 1024);
+  assert.ok(listed);
+  const row = inferredRow({ ...base, concurrency: listed.concurrencies[0]!, source: `image=lmsysorg/${listed.image}`, prefill: role(listed.prefill.gpus, 4), decode: role(listed.decode.gpus, 4) });
+  assert.equal(inferredRecipeOf(row)!.image, listed.image);
+});

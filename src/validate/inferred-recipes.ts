@@ -1,0 +1,57 @@
+/**
+ * Worker counts of the inferred disaggregated rows from InferenceX's benchmark matrix (docs/validation.md,
+ * "Inferred disaggregated deployments"). Those rows give each role's GPUs per worker, the precision, ISL/OSL, the
+ * total concurrency and the serving image, not the worker counts; the matrix (inferencex-disagg-recipes.ts) lists,
+ * per deployment, the concurrencies it was benchmarked at. A row whose concurrency an entry of its shape lists is
+ * read as that entry; any other row keeps the inference rule (deployment.ts inferDisaggWorkers).
+ */
+import { INFERENCEX_DISAGG_RECIPES, type DisaggRecipe } from './inferencex-disagg-recipes.js';
+import type { MultinodeEntry } from './multinode-exports.js';
+import type { ValidationRow } from './rows.js';
+
+const modelFamily = (modelPath: string): DisaggRecipe['model'] | null =>
+  /gpt-oss/i.test(modelPath) ? 'gpt-oss' : /deepseek-r1/i.test(modelPath) ? 'deepseek-r1' : null;
+
+/**
+ * The matrix entry of an inferred row: same system family, backend, model, precision and ISL/OSL, the same GPUs
+ * per prefill and per decode worker, the row's concurrency in the entry's list and, when the row names a serving
+ * image the candidates differ by, that image. Several left (an MTP variant and a plain one list the same
+ * concurrencies; the rows do not say which ran): the one without MTP, then the first listed. Null: no entry.
+ */
+export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRecipe[] = INFERENCEX_DISAGG_RECIPES): DisaggRecipe | null {
+  const p = row.prefill;
+  const d = row.decode;
+  if (row.mode !== 'disagg' || p === null || d === null || p.workers !== null || d.workers !== null) return null;
+  if (/gap-analysis/.test(row.source)) return null;
+  const model = modelFamily(row.modelPath);
+  const family = row.system.replace(/_sxm$/, '');
+  const candidates = recipes.filter(
+    (r) =>
+      r.system === family &&
+      r.backend === row.backend &&
+      r.model === model &&
+      r.precision === row.precision &&
+      r.isl === row.isl &&
+      r.osl === row.osl &&
+      r.prefill.gpus === p.tp * p.dp &&
+      r.decode.gpus === d.tp * d.dp &&
+      r.concurrencies.includes(row.concurrency),
+  );
+  if (candidates.length === 0) return null;
+  const sameImage = candidates.filter((r) => row.source.includes(r.image));
+  const pool = sameImage.length > 0 ? sameImage : candidates;
+  return pool.slice().sort((a, b) => Number(a.mtp !== 0) - Number(b.mtp !== 0))[0]!;
+}
+
+/** The entry as the deployment shape multinode-exports.ts replays. */
+export function recipeDeployment(r: DisaggRecipe): MultinodeEntry {
+  return {
+    backend: r.backend,
+    precision: r.precision === 'fp8' ? 'fp8' : 'fp4',
+    isl: r.isl,
+    prefill: { workers: r.prefill.workers, gpus: r.prefill.gpus, ep: r.prefill.ep, dpAttention: r.prefill.dpAttention, maxBatch: null },
+    decode: { workers: r.decode.workers, gpus: r.decode.gpus, ep: r.decode.ep, dpAttention: r.decode.dpAttention, maxBatch: r.decodeBatch },
+    mtpDraftTokens: r.mtp,
+    concurrencies: r.concurrencies,
+  };
+}
