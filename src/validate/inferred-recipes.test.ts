@@ -49,7 +49,9 @@ test('a listed concurrency picks the entry; with an MTP and a plain variant list
 });
 
 test('rows no entry lists keep the inference rule', () => {
-  assert.equal(inferredRecipeOf(inferredRow({ concurrency: 11 })), null);
+  // 11 clients is within a factor 2 of the listed 10: that entry; 100,000 is far from every listed concurrency.
+  assert.equal(inferredRecipeOf(inferredRow({ concurrency: 11 }))!.decode.workers, 5);
+  assert.equal(inferredRecipeOf(inferredRow({ concurrency: 100000 })), null);
   assert.equal(inferredRecipeOf(inferredRow({ decode: role(16, 4) })), null);
   assert.equal(inferredRecipeOf(inferredRow({ system: 'h100_sxm' })), null);
   assert.equal(inferredRecipeOf(inferredRow({ modelPath: 'Qwen/Qwen3-32B' })), null);

@@ -2,21 +2,29 @@
  * Worker counts of the inferred disaggregated rows from InferenceX's benchmark matrix (docs/validation.md,
  * "Inferred disaggregated deployments"). Those rows give each role's GPUs per worker, the precision, ISL/OSL, the
  * total concurrency and the serving image, not the worker counts; the matrix (inferencex-disagg-recipes.ts) lists,
- * per deployment, the concurrencies it was benchmarked at. A row whose concurrency an entry of its shape lists is
- * read as that entry; any other row keeps the inference rule (deployment.ts inferDisaggWorkers).
+ * per deployment, the concurrencies it was benchmarked at. A row whose concurrency an entry of its shape lists (or
+ * one within a factor 2) is read as that entry; any other row keeps the inference rule (deployment.ts
+ * inferDisaggWorkers).
  */
 import { INFERENCEX_DISAGG_RECIPES, type DisaggRecipe } from './inferencex-disagg-recipes.js';
 import type { MultinodeEntry } from './multinode-exports.js';
 import type { ValidationRow } from './rows.js';
+
+/**
+ * A row whose concurrency no entry of its shape lists is read as the entry listing the nearest one, up to this
+ * factor away (a deployment is benchmarked over a sweep of concurrencies; the matrix has changed between runs).
+ */
+export const NEAREST_CONCURRENCY_FACTOR = 2;
 
 const modelFamily = (modelPath: string): DisaggRecipe['model'] | null =>
   /gpt-oss/i.test(modelPath) ? 'gpt-oss' : /deepseek-r1/i.test(modelPath) ? 'deepseek-r1' : null;
 
 /**
  * The matrix entry of an inferred row: same system family, backend, model, precision and ISL/OSL, the same GPUs
- * per prefill and per decode worker, the row's concurrency in the entry's list and, when the row names a serving
- * image the candidates differ by, that image. Several left (an MTP variant and a plain one list the same
- * concurrencies; the rows do not say which ran): the one without MTP, then the first listed. Null: no entry.
+ * per prefill and per decode worker, the row's concurrency in the entry's list (else the nearest listed, within
+ * NEAREST_CONCURRENCY_FACTOR) and, when the row names a serving image the candidates differ by, that image. Several
+ * left (an MTP variant and a plain one list the same concurrencies; the rows do not say which ran): the one
+ * without MTP, then the first listed. Null: no entry.
  */
 export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRecipe[] = INFERENCEX_DISAGG_RECIPES): DisaggRecipe | null {
   const p = row.prefill;
@@ -34,12 +42,15 @@ export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRec
       r.isl === row.isl &&
       r.osl === row.osl &&
       r.prefill.gpus === p.tp * p.dp &&
-      r.decode.gpus === d.tp * d.dp &&
-      r.concurrencies.includes(row.concurrency),
+      r.decode.gpus === d.tp * d.dp,
   );
-  if (candidates.length === 0) return null;
-  const sameImage = candidates.filter((r) => row.source.includes(r.image));
-  const pool = sameImage.length > 0 ? sameImage : candidates;
+  // Distance in log-concurrency to the nearest concurrency an entry lists (0: the entry lists the row's).
+  const distance = (r: DisaggRecipe): number => Math.min(...r.concurrencies.map((c) => Math.abs(Math.log(c / row.concurrency))));
+  const nearest = Math.min(...candidates.map(distance));
+  if (!(nearest <= Math.log(NEAREST_CONCURRENCY_FACTOR))) return null;
+  const closest = candidates.filter((r) => distance(r) === nearest);
+  const sameImage = closest.filter((r) => row.source.includes(r.image));
+  const pool = sameImage.length > 0 ? sameImage : closest;
   return pool.slice().sort((a, b) => Number(a.mtp !== 0) - Number(b.mtp !== 0))[0]!;
 }
 
