@@ -225,12 +225,20 @@ const frontend = (eachWayS: number, perPromptTokenS = 0): FrontendCost => ({ req
 const pythonServer = (eachWayS: number): FrontendCost => frontend(eachWayS, TOKENIZE_S_PER_PROMPT_TOKEN);
 /** Dynamo's frontend (disaggregated rows, aiconfigurator's SGLang agg rows) is asynchronous Rust: its routing delay does not queue requests. */
 const asyncFrontend = (eachWayS: number): FrontendCost => ({ requestS: 0, latencyS: eachWayS, perPromptTokenS: 0, outS: eachWayS });
+/**
+ * Seconds from a client's request reaching Dynamo to the prefill worker's scheduler seeing it in a disaggregated
+ * deployment (docs/validation.md, "Frontend"): frontend, router, the hop to the prefill worker and the hand-off that
+ * sets up the KV transfer to a decode worker — a delay each request pays, not a queue. Chosen among 0.02, 0.04,
+ * 0.06, 0.08, 0.10 and 0.15 s by the TTFT median APE of the fully given InferenceX disaggregated rows.
+ */
+export const DYNAMO_DISAGG_REQUEST_S = 0.1;
+const dynamoDisagg = (outS: number): FrontendCost => ({ requestS: 0, latencyS: DYNAMO_DISAGG_REQUEST_S, perPromptTokenS: 0, outS });
 export const FRONTEND: Readonly<Record<Backend, Record<BenchProtocol['harness'], { agg: FrontendCost; disagg: FrontendCost }>>> = {
-  trtllm: { inferencex: { agg: pythonServer(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
-  vllm: { inferencex: { agg: pythonServer(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: frontend(0), disagg: asyncFrontend(0.02) } },
+  trtllm: { inferencex: { agg: pythonServer(0.005), disagg: dynamoDisagg(0.02) }, aiconfigurator: { agg: frontend(0), disagg: dynamoDisagg(0.02) } },
+  vllm: { inferencex: { agg: pythonServer(0.005), disagg: dynamoDisagg(0.02) }, aiconfigurator: { agg: frontend(0), disagg: dynamoDisagg(0.02) } },
   // aiconfigurator's SGLang agg runs go through Dynamo's frontend like its disaggregated ones: a delay, not a serial
   // queue (a serial 30 ms capped the engine at 33 requests/s; docs/validation.md, "SGLang frontend").
-  sglang: { inferencex: { agg: pythonServer(0.005), disagg: asyncFrontend(0.02) }, aiconfigurator: { agg: asyncFrontend(0.03), disagg: asyncFrontend(0.03) } },
+  sglang: { inferencex: { agg: pythonServer(0.005), disagg: dynamoDisagg(0.02) }, aiconfigurator: { agg: asyncFrontend(0.03), disagg: dynamoDisagg(0.03) } },
   generic: { inferencex: { agg: frontend(0.005), disagg: asyncFrontend(0.005) }, aiconfigurator: { agg: frontend(0.005), disagg: asyncFrontend(0.005) } },
 };
 
