@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BUILTIN_CALIBRATION, findSystem, resolveCalibration } from './calibration.js';
+import { BUILTIN_CALIBRATION, findSystem, resolveCalibration, SIBLING_PEAK_TOLERANCE } from './calibration.js';
 import { transferTimeS } from './efficiency.js';
 import { b200, h100, sramChip, untabledGpu } from './fixtures-for-tests.js';
 import { gemmWork } from './roofline.js';
@@ -28,6 +28,31 @@ describe('calibration', () => {
     assert.equal(resolveCalibration(h100(), 'vllm').peaks.flopsPerS.bf16, 989e12);
     const faster = { ...h100(), memory: { ...h100().memory, hbm: { ...h100().memory.hbm, bandwidthBytesPerS: { value: 6.7e12, source: 'what-if' } } } };
     assert.equal(resolveCalibration(faster, 'vllm').peaks.memBytesPerS, 6.7e12);
+  });
+
+  it('a chip without tables borrows a measured sibling’s (all peaks within tolerance, same vendor) at its own peaks', () => {
+    const ref = BUILTIN_CALIBRATION.systems.find((x) => x.id === 'b300_sxm')!.ref;
+    const base = untabledGpu();
+    const like = (scale: number, bwScale = scale) => ({
+      ...base,
+      id: 'b300-successor',
+      vendor: 'NVIDIA',
+      flopsPerS: {
+        ...base.flopsPerS,
+        bf16: { value: ref.bf16FlopsPerS * scale, source: 'test' },
+        fp8: { value: ref.fp8FlopsPerS * scale, source: 'test' },
+        fp4: { value: (ref.fp4FlopsPerS ?? ref.fp8FlopsPerS) * scale, source: 'test' },
+      },
+      memory: { ...base.memory, hbm: { ...base.memory.hbm, bandwidthBytesPerS: { value: ref.memBytesPerS * bwScale, source: 'test' } } },
+    });
+    // 15 % faster than the sibling: its own peaks with the sibling's efficiencies; within 10 %, the same chip.
+    const dc = resolveCalibration(like(1.15), 'trtllm');
+    assert.equal(dc.system?.id, 'b300_sxm');
+    assert.equal(dc.peaks.memBytesPerS, ref.memBytesPerS * 1.15);
+    assert.equal(resolveCalibration(like(1.03), 'trtllm').peaks.memBytesPerS, ref.memBytesPerS);
+    assert.equal(resolveCalibration({ ...like(1.15), vendor: 'AMD' }, 'trtllm').system, null);
+    assert.equal(resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5), 'trtllm').system, null);
+    assert.equal(resolveCalibration(untabledGpu(), 'trtllm').system, null);
   });
 
   it('transfer curves place an unmeasured chip relative to its own ridge point', () => {

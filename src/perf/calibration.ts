@@ -96,14 +96,50 @@ export function devicePeaks(device: Device): Peaks {
 const close = (a: number, b: number): boolean => Math.abs(a / b - 1) <= 0.1;
 
 /**
+ * Largest relative difference of every peak rate (bf16, fp8, fp4 when both have it, memory bandwidth) at which a
+ * device without tables counts as a measured system's sibling — the same silicon in another package or at
+ * another clock, e.g. GB300 and B300 (docs/perf.md, "Transfer").
+ */
+export const SIBLING_PEAK_TOLERANCE = 0.25;
+
+/** Every measured system is an NVIDIA GPU; a chip of another vendor runs other kernels and is nobody's sibling. */
+const TABLES_VENDOR = 'NVIDIA';
+
+/** The measured system whose peak rates are all within SIBLING_PEAK_TOLERANCE of `own`, nearest first; or null. */
+export function siblingSystem(own: Peaks, calib: CalibrationSet): SystemCalibration | null {
+  let best: SystemCalibration | null = null;
+  let bestDistance = Infinity;
+  const limit = Math.log(1 + SIBLING_PEAK_TOLERANCE);
+  for (const s of calib.systems) {
+    const r = s.ref;
+    const pairs: [number, number][] = [
+      [own.flopsPerS.bf16, r.bf16FlopsPerS],
+      [own.flopsPerS.fp8, r.fp8FlopsPerS],
+      [own.memBytesPerS, r.memBytesPerS],
+    ];
+    if (r.fp4FlopsPerS !== null) pairs.push([own.flopsPerS.fp4, r.fp4FlopsPerS]);
+    const gaps = pairs.map(([a, b]) => Math.abs(Math.log(a / b)));
+    if (gaps.some((g) => !(g <= limit))) continue;
+    const distance = gaps.reduce((x, y) => x + y, 0);
+    if (distance < bestDistance) {
+      best = s;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/**
  * Resolve the calibration for a device and backend. For a device that is one of the measured systems, the
  * rooflines use the system's reference peaks, so a table lookup reproduces the measured time; if the device's
  * own figures differ by more than 10% (a user override: "an H100 with 2× the bandwidth"), its own peaks are
  * used with the measured efficiency shape.
  */
 export function resolveCalibration(device: Device, backend: Backend, calib: CalibrationSet = BUILTIN_CALIBRATION): DeviceCalibration {
-  const system = findSystem(device, calib);
   const own = devicePeaks(device);
+  // A device without tables of its own borrows those of a measured sibling chip (same peaks within tolerance):
+  // the tables hold efficiencies relative to the roofline, which its own peaks then scale.
+  const system = findSystem(device, calib) ?? (device.vendor === TABLES_VENDOR ? siblingSystem(own, calib) : null);
   let peaks = own;
   if (system) {
     const r = system.ref;
