@@ -210,10 +210,6 @@ export const ENGINE_TIMING_ALTERNATIVE: Readonly<Record<'trtllm' | 'vllm' | 'sgl
 };
 
 /**
- * Per-backend frontend cost (docs/validation.md, "Frontend"): the OpenAI-compatible server parses and tokenises
- * every request in one process before the engine sees it, and detokenises and streams every token.
- */
-/**
  * Seconds the engines' own Python OpenAI servers (`vllm serve`, `trtllm-serve`, `sglang.launch_server`, which
  * InferenceX's single-node recipes run) spend tokenising each prompt token, serially in the server process before
  * the scheduler sees the request (docs/validation.md, "Frontend"). Chosen among 0, 2, 4, 6 and 8 µs on the fully
@@ -233,6 +229,10 @@ const asyncFrontend = (eachWayS: number): FrontendCost => ({ requestS: 0, latenc
  */
 export const DYNAMO_DISAGG_REQUEST_S = 0.1;
 const dynamoDisagg = (outS: number): FrontendCost => ({ requestS: 0, latencyS: DYNAMO_DISAGG_REQUEST_S, perPromptTokenS: 0, outS });
+/**
+ * Per-backend frontend cost (docs/validation.md, "Frontend"): the OpenAI-compatible server parses and tokenises
+ * every request in one process before the engine sees it, and detokenises and streams every token.
+ */
 export const FRONTEND: Readonly<Record<Backend, Record<BenchProtocol['harness'], { agg: FrontendCost; disagg: FrontendCost }>>> = {
   trtllm: { inferencex: { agg: pythonServer(0.005), disagg: dynamoDisagg(0.02) }, aiconfigurator: { agg: frontend(0), disagg: dynamoDisagg(0.02) } },
   vllm: { inferencex: { agg: pythonServer(0.005), disagg: dynamoDisagg(0.02) }, aiconfigurator: { agg: frontend(0), disagg: dynamoDisagg(0.02) } },
@@ -596,14 +596,14 @@ export const ON_DEMAND_KV_OUTPUT_FRACTION = 0.5;
 export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides: ReplayOverrides = {}): ReplayPlan {
   // GB200 multi-node results exported as one aggregated engine are replayed as the disaggregated deployments
   // they were (multinode-exports.ts).
-  const moe = deps.model(measured.modelPath)?.moe ?? null;
   // Inferred disaggregated rows whose deployment InferenceX's matrix lists are replayed as that entry
   // (inferred-recipes.ts).
+  const model = deps.model(measured.modelPath);
+  const moe = model?.moe ?? null;
   const exportEntry = moe ? multinodeEntryOf(measured) : null;
   const matrixEntry = moe && !exportEntry ? inferredRecipeOf(measured) : null;
   const multinode = exportEntry ?? (matrixEntry ? recipeDeployment(matrixEntry) : null);
-  const exported =
-    multinode && moe ? asDisaggregated(measured, multinode, moe.numExperts, matrixEntry ? `inferred row of ${measured.concurrency} clients` : undefined) : null;
+  const exported = multinode && moe ? asDisaggregated(measured, multinode, moe.numExperts, matrixEntry ? `inferred row of ${measured.concurrency} clients` : undefined) : null;
   const row = exported?.row ?? measured;
   // Whether the row gives its deployment is a property of the row as measured, however it is read.
   const configKnown = measured.mode === 'agg' || (measured.prefill?.workers != null && measured.decode?.workers != null);
@@ -612,7 +612,6 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   if (!device) return fail(`unknown system ${JSON.stringify(row.system)}`);
   const backend = BACKENDS.find((b) => b === row.backend);
   if (!backend) return fail(`unknown backend ${JSON.stringify(row.backend)} (accepted: ${BACKENDS.join(', ')})`);
-  const model = deps.model(row.modelPath);
   if (!model) return fail(`unknown model ${JSON.stringify(row.modelPath)} (no config.json shipped for it)`);
   const prec = precisionOf(row, model, device, blockScaledCheckpoint(model));
   if (typeof prec === 'string') return fail(prec);
@@ -689,13 +688,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
         : agg;
     const spec = speculativeRecipe(row, backend, dp);
     if (spec) notes.push(`MTP ${spec.draftTokens} draft token(s) (recipe image), acceptance ${spec.acceptance}`);
-    const colocated: PoolSpec = spec
-      ? {
-          ...basePool,
-          tokensPerDecodeStep: acceptedTokensPerStep(spec.draftTokens, spec.acceptance),
-          stepCost: speculativeStepCost(b.cost, { ...spec, mainLayers: model.numLayers }),
-        }
-      : basePool;
+    const colocated = spec ? withSpeculation(basePool, b.cost, spec, model.numLayers) : basePool;
     return {
       ok: true,
       topology: { kind: 'colocated', pool: colocated },
@@ -780,14 +773,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
       kind: 'pd',
       prefill: pool(pb, workers.prefillWorkers, prefillPerRank, 'prefill-only'),
       // The response streams from the decode worker: the first token leaves with its first decode step.
-      decode:
-        draftTokens > 0
-          ? {
-              ...decodePool,
-              tokensPerDecodeStep: acceptedTokensPerStep(draftTokens, MTP_ACCEPTANCE),
-              stepCost: speculativeStepCost(db.cost, { draftTokens, acceptance: MTP_ACCEPTANCE, mainLayers: model.numLayers }),
-            }
-          : decodePool,
+      decode: draftTokens > 0 ? withSpeculation(decodePool, db.cost, { draftTokens, acceptance: MTP_ACCEPTANCE }, model.numLayers) : decodePool,
       kvTransferS: (tokens) => latencyS + (tokens * kvBytesPerToken) / (bw * senders),
     },
     workload,
@@ -799,6 +785,16 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     weightTier: db.plan.weightTier,
     disaggLoad,
   };
+}
+
+/** A pool whose decode steps verify `draftTokens` MTP drafts: the verification's cost, the mean accepted tokens. */
+function withSpeculation(
+  p: PoolSpec,
+  cost: (s: StepShape) => StepTime,
+  spec: { readonly draftTokens: number; readonly acceptance: number },
+  mainLayers: number,
+): PoolSpec {
+  return { ...p, tokensPerDecodeStep: acceptedTokensPerStep(spec.draftTokens, spec.acceptance), stepCost: speculativeStepCost(cost, { ...spec, mainLayers }) };
 }
 
 function mean(xs: readonly number[]): number {

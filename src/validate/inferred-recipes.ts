@@ -8,6 +8,7 @@
  */
 import { INFERENCEX_DISAGG_RECIPES, type DisaggRecipe } from './inferencex-disagg-recipes.js';
 import type { MultinodeEntry } from './multinode-exports.js';
+import { protocolOf } from './protocol.js';
 import type { ValidationRow } from './rows.js';
 
 /**
@@ -30,7 +31,7 @@ export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRec
   const p = row.prefill;
   const d = row.decode;
   if (row.mode !== 'disagg' || p === null || d === null || p.workers !== null || d.workers !== null) return null;
-  if (/gap-analysis/.test(row.source)) return null;
+  if (protocolOf(row).harness !== 'inferencex') return null;
   const model = modelFamily(row.modelPath);
   const family = row.system.replace(/_sxm$/, '');
   const candidates = recipes.filter(

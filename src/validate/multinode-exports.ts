@@ -8,6 +8,7 @@
  * `dsr1-fp4-gb200-dynamo-trt` and `dsr1-fp8-gb200-dynamo-sglang`. Each entry is identified by what the row does
  * carry: backend, precision, ISL, total GPUs and the concurrency it was run at.
  */
+import { protocolOf } from './protocol.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 /** One worker type of an entry: how many workers, GPUs per worker, attention DP, the engine's batch per rank. */
@@ -100,7 +101,7 @@ const worldSized = (r: RoleConfig | null): r is RoleConfig => r !== null && r.tp
  * whose two roles both carry the same world size (the same results exported the other way).
  */
 function multinodeGpus(row: ValidationRow): number | null {
-  if (row.system !== 'gb200' || !/deepseek-r1/i.test(row.modelPath) || /gap-analysis/.test(row.source)) return null;
+  if (row.system !== 'gb200' || !/deepseek-r1/i.test(row.modelPath) || protocolOf(row).harness !== 'inferencex') return null;
   if (row.mode === 'agg') return worldSized(row.agg) ? row.agg.tp : null;
   const { prefill: p, decode: d } = row;
   if (!worldSized(p) || !worldSized(d) || p.tp !== d.tp || p.workers !== null || d.workers !== null) return null;
