@@ -469,9 +469,10 @@ async function fitMlaBmm(path: string, name: string, peaks: Peaks): Promise<Reco
   return out;
 }
 
-async function fitMoe(path: string, name: string, peaks: Peaks, system: string): Promise<Partial<Record<QuantMode, PackedGrid>>> {
+async function fitMoe(path: string, name: string, peaks: Peaks, system: string): Promise<{ grids: Partial<Record<QuantMode, PackedGrid>>; epOnly: QuantMode[] }> {
   const rows = (await readParquet(path)).filter((r) => !str(r['kernel_source']).includes('nongated'));
   const out: Partial<Record<QuantMode, PackedGrid>> = {};
+  const epOnly: QuantMode[] = [];
   for (const [dt, quant] of Object.entries(MOE_DTYPES)) {
     const sel = rows.filter((r) => str(r['moe_dtype']) === dt);
     if (sel.length === 0) continue;
@@ -502,8 +503,10 @@ async function fitMoe(path: string, name: string, peaks: Peaks, system: string):
     }
     const g = fitAndPack(`${name} moe ${quant} (${dist})`, MOE_AXES, samples);
     if (g) out[quant] = g;
+    // Split only by experts, never by their width: the runtime costs a TP split as the EP split of that width.
+    if (g && pts.some((p) => p.ep > 1) && !pts.some((p) => p.tp > 1)) epOnly.push(quant);
   }
-  return out;
+  return { grids: out, epOnly };
 }
 
 /** Communication tables store ln(seconds) directly over [GPUs, bytes]. */
@@ -895,7 +898,9 @@ async function main(): Promise<void> {
       const moe = newestTable(dataDir, system, 'moe', be, 'moe_perf.parquet');
       if (moe) {
         sources['moe'] = moe.source;
-        t.moe = await fitMoe(moe.path, name, peaks, system);
+        const m = await fitMoe(moe.path, name, peaks, system);
+        t.moe = m.grids;
+        if (m.epOnly.length > 0) t.moeEpOnly = m.epOnly;
       }
       const ar = newestTable(dataDir, system, 'comm', be, 'custom_allreduce_perf.parquet');
       if (ar) {

@@ -31,6 +31,8 @@ export interface BackendTables {
   readonly mlaBmm?: Readonly<Record<string, PackedGrid>>;
   /** Axes [tokens per expert (T·k/E), local expert elements (3·hidden·inter/moeTp), local experts (E/ep)]. */
   readonly moe?: Partial<Record<QuantMode, PackedGrid>>;
+  /** Quant modes whose MoE table measured expert-parallel splits only (no moe_tp > 1): see moe.ts. */
+  readonly moeEpOnly?: readonly QuantMode[];
   /** The backend's own (custom, CUDA-graph) all-reduce: ln(seconds); axes [GPUs, bytes]. */
   readonly allreduce?: PackedGrid;
 }

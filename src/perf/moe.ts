@@ -1,4 +1,4 @@
-import { findTable, type DeviceCalibration } from './calibration.js';
+import { gridOf, type DeviceCalibration } from './calibration.js';
 import { transferTimeS } from './efficiency.js';
 import { lookup, monotoneAt, monotoneCurve, pow2Axis, type Grid } from './interp.js';
 import { QUANT_FALLBACK, type QuantMode } from './quant.js';
@@ -19,10 +19,13 @@ export interface MoeRankShape {
   readonly matrices: number;
 }
 
-function moeGrid(dc: DeviceCalibration, quant: QuantMode): Grid | null {
+/** The measured MoE table for `quant` (or its fallbacks), and whether it measured only expert-parallel splits. */
+function moeTable(dc: DeviceCalibration, quant: QuantMode): { readonly grid: Grid; readonly epOnly: boolean } | null {
   for (const q of QUANT_FALLBACK[quant]) {
-    const g = findTable(dc, (t) => t.moe?.[q]);
-    if (g) return g;
+    for (const t of dc.backends) {
+      const p = t.moe?.[q];
+      if (p) return { grid: gridOf(p), epOnly: t.moeEpOnly?.includes(q) ?? false };
+    }
   }
   return null;
 }
@@ -33,14 +36,21 @@ function moeGrid(dc: DeviceCalibration, quant: QuantMode): Grid | null {
  * E·(1 − (1 − k/E)^T), are each read once; compute ∝ T·k. The measured ratio is looked up by tokens per expert
  * (T·k/E), local expert size and local expert count, and includes the routing skew of aiconfigurator's
  * power-law (α = 1.01) token distribution.
+ *
+ * A table that measured the experts split only by count (EP), never by width (TP) — TensorRT-LLM's Hopper MXFP4
+ * tables — costs a TP split over n GPUs as its EP split over n: each leaves a GPU 1/n of the expert bytes and
+ * FLOPs, and where both were measured TP took a median 0.6–1.2× the EP time by table (docs/perf.md, "MoE").
+ * Extrapolating the time/roofline ratio to narrower experts instead drops the kernels' fixed cost.
  */
 export function moeTimeS(dc: DeviceCalibration, s: MoeRankShape, tokens: number, peaks: Peaks = dc.peaks): number {
   if (tokens <= 0) return 0;
-  const w = moeWork(tokens, s.hidden, s.inter, s.topK, s.numExperts, s.moeTp, s.ep, s.quant, s.matrices);
-  const g = moeGrid(dc, s.quant);
-  if (!g) return transferTimeS(dc.generic.moe, w, peaks);
-  const expertElems = (3 * s.hidden * s.inter) / s.moeTp;
-  return Math.exp(lookup(g, [(tokens * s.topK) / s.numExperts, expertElems, s.numExperts / s.ep])) * roofS(w, peaks);
+  const table = moeTable(dc, s.quant);
+  const asEp = table !== null && table.epOnly && s.moeTp > 1 && s.ep * s.moeTp <= s.numExperts;
+  const r = asEp ? { ...s, moeTp: 1, ep: s.ep * s.moeTp } : s;
+  const w = moeWork(tokens, r.hidden, r.inter, r.topK, r.numExperts, r.moeTp, r.ep, r.quant, r.matrices);
+  if (!table) return transferTimeS(dc.generic.moe, w, peaks);
+  const expertElems = (3 * r.hidden * r.inter) / r.moeTp;
+  return Math.exp(lookup(table.grid, [(tokens * r.topK) / r.numExperts, expertElems, r.numExperts / r.ep])) * roofS(w, peaks);
 }
 
 const T_AXIS = pow2Axis(1, 2 ** 20);
