@@ -8,7 +8,7 @@ import { inferredRecipeOf, recipeDeployment } from './inferred-recipes.js';
 import { asDisaggregated, multinodeEntryOf } from './multinode-exports.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
 import { drawRequests, protocolOf, type BenchProtocol } from './protocol.js';
-import { trtllmRecipeTiming } from './recipes.js';
+import { sglangRecipeTiming, trtllmRecipeTiming } from './recipes.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 /** What replaying a row needs from outside (the CLI resolves files; tests pass fixtures). */
@@ -681,11 +681,16 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     const chips = replicas * b.chips;
     if (row.numGpus !== null && row.numGpus % b.chips !== 0) return fail(`tp × pp × attention-DP = ${b.chips} GPUs does not divide num_gpus ${row.numGpus}`);
     const agg = pool(b, replicas, perRank, settings.policy);
-    // InferenceX's TensorRT-LLM scripts set context batching per model and shape (recipes.ts).
-    const basePool: PoolSpec =
-      backend === 'trtllm' && protocol.harness === 'inferencex' && overrides.timing?.['trtllm/inferencex'] === undefined
+    // InferenceX's TensorRT-LLM scripts set context batching per model and shape, its SGLang scripts the polling
+    // interval per concurrency (recipes.ts).
+    const recipeTimed = protocol.harness === 'inferencex' && overrides.timing?.[`${backend}/inferencex`] === undefined;
+    const basePool: PoolSpec = !recipeTimed
+      ? agg
+      : backend === 'trtllm'
         ? { ...agg, timing: trtllmRecipeTiming(agg.timing, { modelPath: row.modelPath, isl: row.isl, osl: row.osl, attentionTp: b.ctx.par.tp }) }
-        : agg;
+        : backend === 'sglang'
+          ? { ...agg, timing: sglangRecipeTiming(agg.timing, c) }
+          : agg;
     const spec = speculativeRecipe(row, backend, dp);
     if (spec) notes.push(`MTP ${spec.draftTokens} draft token(s) (recipe image), acceptance ${spec.acceptance}`);
     const colocated = spec ? withSpeculation(basePool, b.cost, spec, model.numLayers) : basePool;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IMMEDIATE_TIMING } from './bench-engine.js';
-import { trtllmRecipeTiming, type RecipeShape } from './recipes.js';
+import { sglangRecipeTiming, trtllmRecipeTiming, type RecipeShape } from './recipes.js';
 
 const base = { ...IMMEDIATE_TIMING, admitLagSteps: 1, batchWaitSteps: 20, batchWaitTokenRatio: 0.9, dpBalanceSteps: 10 };
 const shape = (over: Partial<RecipeShape>): RecipeShape => ({
@@ -29,4 +29,15 @@ test('gpt-oss recipes never batch contexts; other timing is kept', () => {
 test('a model without a recipe keeps the default timing', () => {
   assert.deepEqual(trtllmRecipeTiming(base, shape({ modelPath: 'deepseek-ai/DeepSeek-R1' })), base);
   assert.deepEqual(trtllmRecipeTiming(base, shape({ modelPath: 'some/unknown-model' })), base);
+});
+
+test('SGLang recipes poll every 10 steps below 16 clients and every 30 from 16; a device polling every step keeps it', () => {
+  const every30 = { ...IMMEDIATE_TIMING, admitLagSteps: 1, recvIntervalSteps: 30, firstTokenHoldSteps: 9 };
+  assert.equal(sglangRecipeTiming(every30, 4).recvIntervalSteps, 10);
+  assert.equal(sglangRecipeTiming(every30, 15).recvIntervalSteps, 10);
+  assert.equal(sglangRecipeTiming(every30, 16).recvIntervalSteps, 30);
+  assert.equal(sglangRecipeTiming(every30, 256).recvIntervalSteps, 30);
+  assert.equal(sglangRecipeTiming(every30, 4).firstTokenHoldSteps, 9);
+  const everyStep = { ...every30, recvIntervalSteps: 1 };
+  assert.equal(sglangRecipeTiming(everyStep, 4).recvIntervalSteps, 1);
 });

@@ -1,8 +1,8 @@
 /**
- * The context batching InferenceX's single-node TensorRT-LLM recipes write per model, shape and parallelism
- * (SemiAnalysisAI/InferenceX `benchmarks/*_trt*.sh`; docs/validation.md, "Engines"). The rows do not carry the
- * setting, but each row names its model, ISL/OSL and parallelism, which is what the recipes branch on. A row no
- * recipe matches keeps the backend's default timing (deployment.ts ENGINE_TIMING).
+ * Engine settings InferenceX's single-node recipes write per model, shape, parallelism or concurrency
+ * (SemiAnalysisAI/InferenceX `benchmarks/`; docs/validation.md, "Engines"): the context batching of the TensorRT-LLM
+ * scripts and the polling interval of the SGLang ones. The rows do not carry the settings, but each row names what
+ * the scripts branch on. A row no recipe matches keeps the backend's default timing (deployment.ts ENGINE_TIMING).
  */
 import type { EngineTiming } from './bench-engine.js';
 
@@ -51,4 +51,19 @@ export function trtllmRecipeTiming(base: EngineTiming, s: RecipeShape): EngineTi
   if (!recipe) return base;
   const batching = recipe.contextBatching(s);
   return { ...base, batchWaitSteps: batching?.steps ?? 0, batchWaitTokenRatio: batching?.tokenRatio ?? 0 };
+}
+
+/**
+ * InferenceX's SGLang scripts poll for new requests every 10 scheduler steps below 16 clients and every 30 from 16
+ * ("recv every ~10 requests; if CONC ≥ 16, relax to ~30": `benchmarks/dsr1_fp{4,8}_b200.sh`,
+ * `benchmarks/single_node/qwen3.5_fp8_b200.sh` and the other SGLang scripts that set `--scheduler-recv-interval`).
+ */
+export const SGLANG_RECV_INTERVAL_FEW_CLIENTS = 10;
+export const SGLANG_FEW_CLIENTS_BELOW = 16;
+
+/** The polling interval of an SGLang recipe at `clients`: `base` (the 30 of 16+ clients) unless fewer clients. */
+export function sglangRecipeTiming(base: EngineTiming, clients: number): EngineTiming {
+  return base.recvIntervalSteps > SGLANG_RECV_INTERVAL_FEW_CLIENTS && clients < SGLANG_FEW_CLIENTS_BELOW
+    ? { ...base, recvIntervalSteps: SGLANG_RECV_INTERVAL_FEW_CLIENTS }
+    : base;
 }
