@@ -39,7 +39,7 @@ function moeTable(dc: DeviceCalibration, quant: QuantMode): { readonly grid: Gri
  *
  * A table that measured the experts split only by count (EP), never by width (TP) — TensorRT-LLM's Hopper MXFP4
  * tables — costs a TP split over n GPUs as its EP split over n: each leaves a GPU 1/n of the expert bytes and
- * FLOPs, and where both were measured TP took a median 0.6–1.2× the EP time by table (docs/perf.md, "MoE").
+ * FLOPs, and where both were measured TP took a median 0.6–1.2× the EP time by table (docs/perf.md, "Method", item 6).
  * Extrapolating the time/roofline ratio to narrower experts instead drops the kernels' fixed cost.
  */
 export function moeTimeS(dc: DeviceCalibration, s: MoeRankShape, tokens: number, peaks: Peaks = dc.peaks): number {
