@@ -900,7 +900,10 @@ async function main(): Promise<void> {
         sources['moe'] = moe.source;
         const m = await fitMoe(moe.path, name, peaks, system);
         t.moe = m.grids;
-        if (m.epOnly.length > 0) t.moeEpOnly = m.epOnly;
+        if (m.epOnly.length > 0) {
+          t.moeEpOnly = m.epOnly;
+          log.push(`${name} moe ${m.epOnly.join(', ')}: expert-parallel splits only (a TP split is costed as the EP split of its width)`);
+        }
       }
       const ar = newestTable(dataDir, system, 'comm', be, 'custom_allreduce_perf.parquet');
       if (ar) {
