@@ -177,7 +177,8 @@ const timing = (admitLagSteps: number, recvIntervalSteps = 1, firstTokenHoldStep
  * Engine-loop timing per backend, as each harness deploys the engine (docs/validation.md, "First token").
  * InferenceX recipes turn on vLLM's `--async-scheduling` (a new request joins two steps later), run TensorRT-LLM
  * with its overlap scheduler and context batching (`batch_wait_timeout_iters` 20 at 0.9 of the token budget) and
- * SGLang with `--scheduler-recv-interval 30 --stream-interval 10` (the first token is streamed with the tenth);
+ * SGLang with `--scheduler-recv-interval 30 --stream-interval 10` (the first token is streamed with the tenth; the
+ * scripts poll every 10 steps below 16 clients, recipes.ts sglangRecipeTiming);
  * aiconfigurator's gap runs use the engines' defaults but for TensorRT-LLM's overlap scheduler, which its generator
  * turns on. The values were chosen among those the recipes use by the
  * median TTFT error on the dev rows (docs/validation.md lists the comparison and a hold-out by model).
