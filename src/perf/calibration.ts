@@ -55,13 +55,21 @@ export function gridOf(p: PackedGrid): Grid {
   return g;
 }
 
-/** The first backend (in fallback order) that has a table under `pick`. */
-export function findTable(dc: DeviceCalibration, pick: (t: BackendTables) => PackedGrid | undefined): Grid | null {
+/** The first backend (in fallback order) that has a table under `pick`: its tables and that grid. */
+export function findBackendTable(
+  dc: DeviceCalibration,
+  pick: (t: BackendTables) => PackedGrid | undefined,
+): { readonly tables: BackendTables; readonly grid: Grid } | null {
   for (const t of dc.backends) {
     const p = pick(t);
-    if (p) return gridOf(p);
+    if (p) return { tables: t, grid: gridOf(p) };
   }
   return null;
+}
+
+/** The first backend (in fallback order) that has a table under `pick`. */
+export function findTable(dc: DeviceCalibration, pick: (t: BackendTables) => PackedGrid | undefined): Grid | null {
+  return findBackendTable(dc, pick)?.grid ?? null;
 }
 
 export function findSystem(device: Device, calib: CalibrationSet): SystemCalibration | null {

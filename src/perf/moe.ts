@@ -1,4 +1,4 @@
-import { gridOf, type DeviceCalibration } from './calibration.js';
+import { findBackendTable, type DeviceCalibration } from './calibration.js';
 import { transferTimeS } from './efficiency.js';
 import { lookup, monotoneAt, monotoneCurve, pow2Axis, type Grid } from './interp.js';
 import { QUANT_FALLBACK, type QuantMode } from './quant.js';
@@ -22,10 +22,8 @@ export interface MoeRankShape {
 /** The measured MoE table for `quant` (or its fallbacks), and whether it measured only expert-parallel splits. */
 function moeTable(dc: DeviceCalibration, quant: QuantMode): { readonly grid: Grid; readonly epOnly: boolean } | null {
   for (const q of QUANT_FALLBACK[quant]) {
-    for (const t of dc.backends) {
-      const p = t.moe?.[q];
-      if (p) return { grid: gridOf(p), epOnly: t.moeEpOnly?.includes(q) ?? false };
-    }
+    const found = findBackendTable(dc, (t) => t.moe?.[q]);
+    if (found) return { grid: found.grid, epOnly: found.tables.moeEpOnly?.includes(q) ?? false };
   }
   return null;
 }

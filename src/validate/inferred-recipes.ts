@@ -7,7 +7,7 @@
  * inferDisaggWorkers).
  */
 import { INFERENCEX_DISAGG_RECIPES, type DisaggRecipe } from './inferencex-disagg-recipes.js';
-import type { MultinodeEntry } from './multinode-exports.js';
+import { concurrencyGap, type MultinodeEntry } from './multinode-exports.js';
 import { protocolOf } from './protocol.js';
 import type { ValidationRow } from './rows.js';
 
@@ -45,8 +45,7 @@ export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRec
       r.prefill.gpus === p.tp * p.dp &&
       r.decode.gpus === d.tp * d.dp,
   );
-  // Distance in log-concurrency to the nearest concurrency an entry lists (0: the entry lists the row's).
-  const distance = (r: DisaggRecipe): number => Math.min(...r.concurrencies.map((c) => Math.abs(Math.log(c / row.concurrency))));
+  const distance = (r: DisaggRecipe): number => concurrencyGap(r.concurrencies, row.concurrency);
   const nearest = Math.min(...candidates.map(distance));
   if (!(nearest <= Math.log(NEAREST_CONCURRENCY_FACTOR))) return null;
   const closest = candidates.filter((r) => distance(r) === nearest);

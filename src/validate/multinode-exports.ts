@@ -90,6 +90,10 @@ const DSR1_FP8_GB200_SGLANG: readonly MultinodeEntry[] = [
 
 export const GB200_MULTINODE_ENTRIES: readonly MultinodeEntry[] = [...DSR1_FP4_GB200_TRT, ...DSR1_FP8_GB200_SGLANG];
 
+/** How far `clients` is from the nearest of an entry's benchmarked concurrencies, in |log| (0: it is listed). */
+export const concurrencyGap = (concurrencies: readonly number[], clients: number): number =>
+  Math.min(...concurrencies.map((c) => Math.abs(Math.log(c / clients))));
+
 const gpusOf = (e: MultinodeEntry): number => e.prefill.workers * e.prefill.gpus + e.decode.workers * e.decode.gpus;
 
 /** A role column that holds a multi-tray world size: tp_size above 8 with MoE TP over all of it and no EP. */
@@ -118,7 +122,7 @@ export function multinodeEntryOf(row: ValidationRow, entries: readonly Multinode
   if (gpus === null) return null;
   const candidates = entries.filter((e) => e.backend === row.backend && e.precision === row.precision && e.isl === row.isl && gpusOf(e) === gpus);
   if (candidates.length === 0) return null;
-  const distance = (e: MultinodeEntry): number => Math.min(...e.concurrencies.map((c) => Math.abs(Math.log(c / row.concurrency))));
+  const distance = (e: MultinodeEntry): number => concurrencyGap(e.concurrencies, row.concurrency);
   return candidates.slice().sort((a, b) => distance(a) - distance(b) || a.mtpDraftTokens - b.mtpDraftTokens)[0]!;
 }
 
