@@ -164,6 +164,21 @@ describe('parseHfConfig reads the architecture', () => {
     assert.equal(a.moe?.numSharedExperts, 1);
   });
 
+  it('query/key norm: per head for the Qwen3 and Gemma families, over all heads for MiniMax-M2 per_layer', () => {
+    const qk = (a: ModelArch): string | undefined => (a.attention.kind === 'gqa' ? a.attention.qkNorm : 'mla');
+    assert.equal(qk(load('Qwen/Qwen3-32B')), 'per-head');
+    assert.equal(qk(load('Qwen/Qwen3-235B-A22B-FP8')), 'per-head');
+    assert.equal(qk(load('Qwen/Qwen3.5-397B-A17B')), 'per-head');
+    assert.equal(qk(load('MiniMaxAI/MiniMax-M2.5')), 'across-heads');
+    assert.equal(qk(load('MiniMaxAI/MiniMax-M3')), 'per-head');
+    assert.equal(qk(load('meta-llama/Llama-3.1-70B')), undefined);
+    assert.equal(qk(load('openai/gpt-oss-120b')), undefined);
+    // The config flag wins over the family: use_qk_norm false turns it off, true turns it on for any family.
+    assert.equal(qk(parseHfConfig({ ...LLAMA_70B, model_type: 'qwen3', use_qk_norm: false }, 'x')), undefined);
+    assert.equal(qk(parseHfConfig({ ...LLAMA_70B, use_qk_norm: true }, 'x')), 'per-head');
+    assert.equal(qk(parseHfConfig({ ...LLAMA_70B, use_qk_norm: true, qk_norm_type: 'per_layer' }, 'x')), 'across-heads');
+  });
+
   it('full_attention_interval alone marks every k-th layer full (Qwen3-Next style)', () => {
     const cfg = {
       ...LLAMA_70B, model_type: 'qwen3_next', num_hidden_layers: 8, full_attention_interval: 4,

@@ -22,6 +22,7 @@ import type {
   MixerKind,
   ModelArch,
   MoeSpec,
+  QkNormKind,
   SlidingAttentionShape,
 } from './types.js';
 
@@ -151,6 +152,42 @@ function readSparse(t: ConfigReader, numLayers: number): SparseLayout {
   return {};
 }
 
+/**
+ * Families whose attention always normalises each head's queries and keys (the modelling code has `q_norm` /
+ * `k_norm` over head_dim; the config carries no flag): Qwen3 dense, MoE and VL, Qwen3-Next and Qwen3.5, Gemma 3 and 4.
+ */
+const PER_HEAD_QK_NORM_TYPES: ReadonlySet<string> = new Set([
+  'qwen3',
+  'qwen3_moe',
+  'qwen3_vl',
+  'qwen3_vl_text',
+  'qwen3_vl_moe',
+  'qwen3_vl_moe_text',
+  'qwen3_next',
+  'qwen3_5',
+  'qwen3_5_text',
+  'qwen3_5_moe',
+  'qwen3_5_moe_text',
+  'gemma3',
+  'gemma3_text',
+  'gemma4',
+  'gemma4_text',
+]);
+
+/** OLMo 2 normalises q and k over all heads of the layer (`q_norm` over hidden_size). */
+const ACROSS_HEADS_QK_NORM_TYPES: ReadonlySet<string> = new Set(['olmo2', 'olmoe']);
+
+/** The query/key norm: a config flag (`use_qk_norm`, `qk_norm_type` per_layer / per_head) or the family's fixed one. */
+function readQkNorm(ctx: ParseContext): QkNormKind | undefined {
+  const t = ctx.text;
+  const flag = t.optBool('use_qk_norm');
+  if (flag === false) return undefined;
+  if (flag === true) return t.optString('qk_norm_type') === 'per_layer' ? 'across-heads' : 'per-head';
+  if (PER_HEAD_QK_NORM_TYPES.has(ctx.modelType)) return 'per-head';
+  if (ACROSS_HEADS_QK_NORM_TYPES.has(ctx.modelType)) return 'across-heads';
+  return undefined;
+}
+
 function readAttention(
   ctx: ParseContext,
   hiddenSize: number,
@@ -178,6 +215,7 @@ function readAttention(
   const numSliding = slidingCount(mixers);
   const window = numSliding > 0 ? readSlidingWindow(t) : null;
   const outputGate = t.optBool('attn_output_gate') === true || t.optBool('attention_output_gate') === true;
+  const qkNorm = readQkNorm(ctx);
 
   // Gemma 4: full layers have their own head size and KV heads, and may reuse K as V.
   const kEqualsV = t.optBool('attention_k_eq_v') === true;
@@ -216,6 +254,7 @@ function readAttention(
     ...(sliding && numSliding > 0 && !sameSliding ? { sliding } : {}),
     ...(kEqualsV ? { kEqualsV } : {}),
     ...(outputGate ? { outputGate } : {}),
+    ...(qkNorm ? { qkNorm } : {}),
     ...(indexer ? { indexer } : {}),
   };
 }

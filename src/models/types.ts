@@ -40,6 +40,11 @@ export type AttentionSpec =
       readonly kEqualsV?: boolean;
       /** q_proj also emits a per-head output gate (Qwen3-Next/3.5 `attn_output_gate`): q weights double. */
       readonly outputGate?: boolean;
+      /**
+       * RMSNorm on the queries and keys before RoPE: over each head (Qwen3, Gemma 3/4) or over all heads of the
+       * layer (MiniMax-M2 `qk_norm_type: per_layer`, OLMo 2), whose statistics span the tensor-parallel ranks.
+       */
+      readonly qkNorm?: QkNormKind;
       /** Sparse attention with an indexer on the layers marked `sparse` (all full layers when `layers` is absent). */
       readonly indexer?: IndexerSpec;
     }
@@ -97,6 +102,8 @@ export type LinearAttentionSpec =
 
 /** Token mixer of one layer: softmax attention over all tokens, over a sliding window, a linear/recurrent mixer, or none. */
 export type MixerKind = 'full' | 'sliding' | 'linear' | 'none';
+/** Where a query/key RMSNorm takes its statistics: one head, or every head of the layer. */
+export type QkNormKind = 'per-head' | 'across-heads';
 /** Feed-forward of one layer. */
 export type FfnKind = 'dense' | 'moe' | 'none';
 

@@ -103,6 +103,8 @@ export interface BackendOverhead {
   readonly prefillStepS: number;
   /** Elementwise kernels per layer the backend launches beyond the tabled ones (norms, RoPE, activation, residual). */
   readonly elementwiseKernelsPerLayer: number;
+  /** Extra kernels of an attention layer whose queries and keys are RMS-normalised (ModelArch qkNorm). */
+  readonly qkNormKernels: number;
   /** Minimum time of one small kernel inside a CUDA graph. */
   readonly kernelFloorS: number;
 }

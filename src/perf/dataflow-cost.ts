@@ -54,7 +54,7 @@ const curve = (measured: TransferCurve, fills: number, opLatencyS: number): Tran
 });
 
 /** No host step, no prefill surcharge, no elementwise launches: norms, RoPE and activations are in the schedule. */
-const NO_OVERHEAD: BackendOverhead = { stepS: 0, prefillStepS: 0, elementwiseKernelsPerLayer: 0, kernelFloorS: 0 };
+const NO_OVERHEAD: BackendOverhead = { stepS: 0, prefillStepS: 0, elementwiseKernelsPerLayer: 0, qkNormKernels: 0, kernelFloorS: 0 };
 
 const ONE_EXCHANGE: CollectiveFit = { latencyMultiple: 1, latencyPerLog2Gpus: 0, bandwidthEfficiency: 1 };
 

@@ -11,12 +11,15 @@ import type { BackendOverhead } from './calibration-types.js';
  *   attention), so each layer pays kernel launches and attention metadata is built on the host.
  * - elementwiseKernelsPerLayer: kernels per layer outside GEMM/attention/MoE/communication (RMSNorm, RoPE and
  *   KV-cache write, SwiGLU, residual add, activation quantisation), after each backend's fusions.
+ * - qkNormKernels: the query/key RMSNorm of Qwen3-, Gemma- and MiniMax-style attention. vLLM and SGLang run q_norm
+ *   and k_norm as two kernels; TensorRT-LLM fuses both with RoPE into one (`fused_qk_norm_rope`), which then leaves
+ *   the attention kernel.
  * - kernelFloorS: the shortest a tiny kernel takes inside a CUDA graph on current NVIDIA GPUs (~2 µs); the
  *   measured tables' own small-shape floors (2.4–4 µs for GEMM, 10–15 µs for attention) agree.
  */
 export const BACKEND_OVERHEADS: Readonly<Record<'trtllm' | 'vllm' | 'sglang' | 'generic', BackendOverhead>> = {
-  trtllm: { stepS: 0.3e-3, prefillStepS: 1.5e-3, elementwiseKernelsPerLayer: 4, kernelFloorS: 2e-6 },
-  vllm: { stepS: 0.7e-3, prefillStepS: 2.0e-3, elementwiseKernelsPerLayer: 5, kernelFloorS: 2e-6 },
-  sglang: { stepS: 0.4e-3, prefillStepS: 1.5e-3, elementwiseKernelsPerLayer: 5, kernelFloorS: 2e-6 },
-  generic: { stepS: 0.5e-3, prefillStepS: 1.5e-3, elementwiseKernelsPerLayer: 5, kernelFloorS: 2e-6 },
+  trtllm: { stepS: 0.3e-3, prefillStepS: 1.5e-3, elementwiseKernelsPerLayer: 4, qkNormKernels: 1, kernelFloorS: 2e-6 },
+  vllm: { stepS: 0.7e-3, prefillStepS: 2.0e-3, elementwiseKernelsPerLayer: 5, qkNormKernels: 2, kernelFloorS: 2e-6 },
+  sglang: { stepS: 0.4e-3, prefillStepS: 1.5e-3, elementwiseKernelsPerLayer: 5, qkNormKernels: 2, kernelFloorS: 2e-6 },
+  generic: { stepS: 0.5e-3, prefillStepS: 1.5e-3, elementwiseKernelsPerLayer: 5, qkNormKernels: 2, kernelFloorS: 2e-6 },
 };

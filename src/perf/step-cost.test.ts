@@ -4,6 +4,7 @@ import { ctxOf, decodeShape, deepseekV3, gptOssLike, h100, b200, llama70b, par, 
 import { commTimeS } from './collectives.js';
 import { resolveCalibration } from './calibration.js';
 import { makeStepCost } from './step-cost.js';
+import type { ModelArch } from '../models/types.js';
 import type { PerfContext, StepShape } from './types.js';
 
 const near = (actual: number, expected: number, rel: number, what: string): void => {
@@ -129,6 +130,30 @@ describe('makeStepCost: parallelism', () => {
     assert.ok(dp8.attentionS < dp1.attentionS / 2, `attention per rank shrinks: ${dp8.attentionS} vs ${dp1.attentionS}`);
     assert.ok(dp8.moeS < dp1.moeS, 'experts spread over 8 GPUs');
     assert.ok(dp8.commS > 0, 'dispatch and combine all-to-all');
+  });
+
+  it('query/key norm: the backend\'s extra kernels per attention layer, and an all-reduce of statistics when over all heads', () => {
+    const withNorm = (qkNorm: 'per-head' | 'across-heads' | undefined): ModelArch => {
+      const m = llama70b();
+      if (m.attention.kind !== 'gqa') throw new Error('fixture is GQA');
+      return { ...m, attention: { ...m.attention, ...(qkNorm ? { qkNorm } : {}) } };
+    };
+    const s = decodeShape(8, 1024);
+    for (const backend of ['trtllm', 'vllm'] as const) {
+      const cost = (m: ModelArch, tp: number) => makeStepCost(ctxOf(h100(), m, par({ tp }), { backend }))(s);
+      const kernels = resolveCalibration(h100(), backend).overhead.qkNormKernels;
+      assert.equal(kernels, backend === 'trtllm' ? 1 : 2, 'TensorRT-LLM fuses q and k norms with RoPE');
+      const plain = cost(withNorm(undefined), 2);
+      const perHead = cost(withNorm('per-head'), 2);
+      // 80 layers × kernels × 2 µs floor, plus q and k (32 + 4 heads × 128 per rank) read and written per token.
+      const bytes = 80 * 8 * 2 * 2 * (32 + 4) * 128;
+      near(perHead.overheadS - plain.overheadS, 80 * kernels * 2e-6 + bytes / 3.35e12 / 0.7, 0.02, `${backend} qk-norm overhead`);
+      assert.equal(perHead.commS, plain.commS, 'a per-head norm needs no communication');
+      const across = cost(withNorm('across-heads'), 2);
+      const dc = resolveCalibration(h100(), backend);
+      near(across.commS - plain.commS, 80 * 2 * commTimeS(dc, 'allreduce', 8 * 4, 2), 1e-9, `${backend} statistics all-reduce`);
+      assert.equal(cost(withNorm('across-heads'), 1).commS, 0, 'one rank holds every head');
+    }
   });
 
   it('rejects a parallelism that is not positive integers, saying what is accepted', () => {

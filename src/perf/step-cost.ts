@@ -282,12 +282,34 @@ function elementwise(b: Builder, layer: LayerSpec): PartFn {
         ? (moe.numSharedExperts * moe.sharedIntermediateSize) / ctx.par.tp
         : 0;
   // 2 norms (read + write), 2 residual adds (2 reads + 1 write), RoPE on q and k, activation (2 reads + 1 write).
-  const bytesPerToken = ACT_BYTES * (2 * 2 * h + 2 * 3 * h + 2 * h) + ACT_BYTES * 3 * inter;
-  const floorS = dc.overhead.elementwiseKernelsPerLayer * dc.overhead.kernelFloorS;
+  const qk = qkNormCost(b, layer);
+  const bytesPerToken = ACT_BYTES * (2 * 2 * h + 2 * 3 * h + 2 * h) + ACT_BYTES * 3 * inter + qk.bytesPerToken;
+  const floorS = (dc.overhead.elementwiseKernelsPerLayer + qk.kernels) * dc.overhead.kernelFloorS;
   const bw = b.weightPeaks.memBytesPerS * ELEMENTWISE_BANDWIDTH_EFFICIENCY;
+  const tp = ctx.par.tp;
   return (r, out) => {
     if (r.tokens <= 0) return;
     out.overheadS += floorS + (r.tokens * bytesPerToken) / bw;
+    // A norm over all heads needs the sum of squares from every TP rank: one fp32 all-reduce each for q and k.
+    if (qk.acrossRanks && tp > 1) out.commS += 2 * commTimeS(dc, 'allreduce', r.tokens * 4, tp);
+  };
+}
+
+/**
+ * The query/key RMSNorm of an attention layer (AttentionSpec.qkNorm): the backend's kernels for it
+ * (BackendOverhead.qkNormKernels), q and k of this rank read and written once, and whether the statistics span
+ * the tensor-parallel ranks (a norm over all heads whose heads are split).
+ */
+function qkNormCost(b: Builder, layer: LayerSpec): { kernels: number; bytesPerToken: number; acrossRanks: boolean } {
+  const a = b.ctx.model.attention;
+  const none = { kernels: 0, bytesPerToken: 0, acrossRanks: false };
+  if (a.kind !== 'gqa' || a.qkNorm === undefined || (layer.mixer !== 'full' && layer.mixer !== 'sliding')) return none;
+  const tp = b.ctx.par.tp;
+  const heads = a.numHeads / tp + Math.max(1, a.numKvHeads / tp);
+  return {
+    kernels: b.dc.overhead.qkNormKernels,
+    bytesPerToken: 2 * ACT_BYTES * heads * a.headDim,
+    acrossRanks: a.qkNorm === 'across-heads',
   };
 }
 
