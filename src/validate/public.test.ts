@@ -4,7 +4,7 @@ import { memoryPlan } from '../perf/memory-plan.js';
 import { makeStepCost } from '../perf/step-cost.js';
 import { h100, llama70b } from '../perf/fixtures-for-tests.js';
 import type { ReplayDeps } from './deployment.js';
-import { deviceOfHardware, modelOfName, predictPublic, summarisePublic, type PublicPrediction, type PublicRecord } from './public.js';
+import { boundsExcess, deviceOfHardware, mlperfDeployment, modelOfName, predictPublic, summarisePublic, type MlperfTrial, type PublicPrediction, type PublicRecord } from './public.js';
 
 test('published hardware names map to catalog devices; mixed systems do not', () => {
   assert.equal(deviceOfHardware('NVIDIA H100-SXM-80GB'), 'h100');
@@ -97,4 +97,26 @@ test('the public summary: APE per kind, claims listed and never scored', () => {
   assert.ok(Math.abs(s.trtllm.throughput.medianApe! - 0.2) < 1e-12);
   assert.equal(s.mlperf.ttftP99.medianApe, 1);
   assert.equal(s.claims.length, 1);
+});
+
+test('an MLPerf row is read as the smallest replayed deployment that meets its p99 bounds, else the closest', () => {
+  const bounds = { ttft_limit_ms: 2000, tpot_limit_ms: 200 };
+  const trial = (deployment: string, ttftP99: number | null, tpotP99: number | null, reason = ''): MlperfTrial =>
+    ({ deployment, reason, ttftP99, tpotP99, ttftP50: null, tpotP50: null, rejected: 0 });
+  // The larger of the two ratios to the bounds; no bound is nothing to meet.
+  assert.equal(boundsExcess(trial('a', 3000, 100), bounds), 1.5);
+  assert.equal(boundsExcess(trial('a', 1000, 300), bounds), 1.5);
+  assert.equal(boundsExcess(trial('a', 5000, 300), {}), 1);
+  assert.equal(boundsExcess(trial('a', null, 100), bounds), Number.POSITIVE_INFINITY);
+  const small = trial('tp 1', 90000, 150);
+  const mid = trial('tp 2', 1800, 190);
+  const big = trial('tp 4', 900, 120);
+  // Tried smallest first: the first within the bounds wins even when a larger one is faster.
+  assert.equal(mlperfDeployment([small, mid, big], bounds)?.deployment, 'tp 2');
+  // None within: the closest (3 000 / 2 000 = 1.5 beats 90 000 / 2 000 = 45).
+  assert.equal(mlperfDeployment([small, trial('tp 2', 3000, 150)], bounds)?.deployment, 'tp 2');
+  // Replayed trials beat ones that could not be replayed; with none replayed, the first keeps its reason.
+  assert.equal(mlperfDeployment([trial('tp 1 bf16', null, null, 'no room for the KV cache'), small], bounds), small);
+  assert.equal(mlperfDeployment([trial('tp 1', null, null, 'no room for the KV cache')], bounds)?.reason, 'no room for the KV cache');
+  assert.equal(mlperfDeployment([], bounds), null);
 });
