@@ -242,7 +242,7 @@ function predictMlperf(r: PublicRecord, deps: ReplayDeps): PublicPrediction {
     const quant = group.quant;
     const replicas = Math.max(1, Math.floor(r.chips / (group.tp * group.pp)));
     const deployment = `${replicas} × (tp ${group.tp} × pp ${group.pp}) ${device}, ${backend}, ${quant || 'bf16'}${quant !== stated ? ` (stated ${r.precision})` : ''}`;
-    const plan = planReplay(row(r.model, model.id, device, backend, quant, group.tp, group.pp, 1024, replicas, isl, osl), deps, { protocol: PUBLIC_PROTOCOL(1) });
+    const plan = planReplay(row(r.model, model.id, device, backend, quant, group.tp, group.pp, mlperfMaxBatch(backend), replicas, isl, osl), deps, { protocol: PUBLIC_PROTOCOL(1) });
     if (!plan.ok) {
       tried.push({ deployment, reason: plan.reason, ttftP99: null, tpotP99: null, ttftP50: null, tpotP50: null, rejected: 0 });
       continue;
@@ -276,6 +276,14 @@ function predictMlperf(r: PublicRecord, deps: ReplayDeps): PublicPrediction {
     reason: chosen.rejected > 0 ? `${chosen.rejected} queries longer than the KV cache` : '',
     note: [`input ${isl} tokens assumed`, model.note].filter(Boolean).join('; '),
   };
+}
+
+/**
+ * Running requests per engine of an MLPerf replay: TensorRT-LLM's default `max_batch_size` (2 048, as trtllm-bench
+ * uses for the tables below), 1 024 for the other engines.
+ */
+function mlperfMaxBatch(backend: string): number {
+  return backend === 'trtllm' ? 2048 : 1024;
 }
 
 /** One replayed candidate deployment of an MLPerf row. */
