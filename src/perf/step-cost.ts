@@ -302,13 +302,15 @@ function elementwise(b: Builder, layer: LayerSpec): PartFn {
  */
 function qkNormCost(b: Builder, layer: LayerSpec): { kernels: number; bytesPerToken: number; acrossRanks: boolean } {
   const a = b.ctx.model.attention;
+  const s = gqaShape(b.ctx.model, layer);
   const none = { kernels: 0, bytesPerToken: 0, acrossRanks: false };
-  if (a.kind !== 'gqa' || a.qkNorm === undefined || (layer.mixer !== 'full' && layer.mixer !== 'sliding')) return none;
+  if (a.kind !== 'gqa' || a.qkNorm === undefined || !s || (layer.mixer !== 'full' && layer.mixer !== 'sliding')) return none;
+  // This layer's q and k heads on one rank, as gqaMixer splits them (KV heads replicate below one per rank).
   const tp = b.ctx.par.tp;
-  const heads = a.numHeads / tp + Math.max(1, a.numKvHeads / tp);
+  const heads = s.numHeads / tp + Math.max(1, s.numKvHeads / tp);
   return {
     kernels: b.dc.overhead.qkNormKernels,
-    bytesPerToken: 2 * ACT_BYTES * heads * a.headDim,
+    bytesPerToken: 2 * ACT_BYTES * heads * s.headDim,
     acrossRanks: a.qkNorm === 'across-heads',
   };
 }

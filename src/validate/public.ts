@@ -235,6 +235,14 @@ function predictMlperf(r: PublicRecord, deps: ReplayDeps): PublicPrediction {
     t += rng.exponential(1 / ratePerS);
     arrivalS.push(t);
   }
+  const queries = {
+    clients: 1,
+    promptTokens: new Array<number>(n).fill(isl),
+    outputTokens: new Array<number>(n).fill(osl),
+    frontendServiceS: new Array<number>(n).fill(0),
+    frontendOutS: 0,
+    arrivalS,
+  };
   // The submitter sized the engines to meet the scenario's p99 bounds at the submitted rate: the smallest group
   // that does in the replay, else the one that comes closest (mlperfDeployment).
   const tried: MlperfTrial[] = [];
@@ -247,14 +255,7 @@ function predictMlperf(r: PublicRecord, deps: ReplayDeps): PublicPrediction {
       tried.push({ deployment, reason: plan.reason, ttftP99: null, tpotP99: null, ttftP50: null, tpotP50: null, rejected: 0 });
       continue;
     }
-    const res = runBenchmark(plan.topology, {
-      clients: 1,
-      promptTokens: new Array<number>(n).fill(isl),
-      outputTokens: new Array<number>(n).fill(osl),
-      frontendServiceS: new Array<number>(n).fill(0),
-      frontendOutS: 0,
-      arrivalS,
-    });
+    const res = runBenchmark(plan.topology, queries);
     const trial: MlperfTrial = {
       deployment,
       reason: '',
