@@ -9,8 +9,11 @@ import type { ValidationRow } from './rows.js';
  *   `--max-concurrency C --num-prompts 10·C --request-rate inf --ignore-eos --random-range-ratio 0.8` after
  *   `--num-warmups 2·C` separate warm-up requests. Each prompt and output length is drawn uniformly from
  *   [⌊0.8·L⌋, L]. Reported: the mean over the 10·C requests.
- * - NVIDIA's aiconfigurator gap analysis (provenance `aic-auto-gap-analysis` / `gap-analysis`): fixed ISL and
- *   OSL (every request exactly L tokens), the same closed loop of C clients and 10·C requests.
+ * - NVIDIA's aiconfigurator gap analysis (provenance `aic-auto-gap-analysis`, its per-system/backend/version
+ *   files): fixed ISL and OSL (every request exactly L tokens), the same closed loop of C clients and 10·C requests.
+ *   A file merely named `…gap-analysis.csv` outside that tree is a compilation, not the harness: 58 of the 59 rows
+ *   of `qwen3.5-397b-gap-analysis.csv` repeat an InferenceX row's measured TTFT and TPOT to within 0.2 %
+ *   (docs/validation.md, "Benchmark protocol"), so such rows are InferenceX runs.
  *
  * In both, the C clients send their first request together and each sends its next one as soon as the previous
  * one has finished; warm-up requests are not part of the metrics (the server is warm).
@@ -28,7 +31,7 @@ export const AICONFIGURATOR_PROTOCOL: BenchProtocol = { harness: 'aiconfigurator
 
 export function protocolOf(row: ValidationRow): BenchProtocol {
   const s = row.source;
-  if (/gap-analysis/.test(s)) return AICONFIGURATOR_PROTOCOL;
+  if (/aic-auto-gap-analysis/.test(s)) return AICONFIGURATOR_PROTOCOL;
   return INFERENCEX_PROTOCOL;
 }
 
