@@ -5,8 +5,9 @@
  * tokens, the concurrencies the entry was benchmarked at, the decode batch its recipe
  * file names (`…_batch64_…` / `bs256`), and the serving image. Transcribed facts, one line per entry; duplicates
  * that differ only in the runner's name (`b200-multinode` / `b200-multinode-slurm`) are kept once. The GB200 SGLang
- * entries of @ 48f302cc are left out: their tp/ep are placeholders ("hardcoded in gb200-fp8.sh", the file says); so are the
- * MTP entries whose recipe names no depth (H100, H200 and B200 SGLang `…-mtp` blocks), which cannot be replayed as run.
+ * entries of @ 48f302cc are left out: their tp/ep are placeholders ("hardcoded in gb200-fp8.sh", the file says); so is
+ * H100 SGLang, whose plain entries are commented out at 0004cf5f (only its MTP entries are active there, while the rows
+ * repeat shapes with and without MTP). The SGLang MTP entries' depth is read from the recipe files they name.
  * docs/validation.md, "Inferred disaggregated deployments".
  */
 
@@ -448,4 +449,34 @@ export const INFERENCEX_DISAGG_RECIPES: readonly DisaggRecipe[] = [
   e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 0, [8, 16, 32], w(1, 8, 1, false), w(3, 8, 1, false), 16, 'sglang:v0.5.8-cu130', '48f302cc'),
   e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 0, [32, 64, 128], w(2, 8, 1, false), w(3, 8, 1, false), 64, 'sglang:v0.5.8-cu130', '48f302cc'),
   e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 0, [64, 128, 256], w(1, 8, 1, false), w(1, 8, 8, true), 128, 'sglang:v0.5.8-cu130', '48f302cc'),
+  // SGLang MTP entries (`spec-decoding: "mtp"`): EAGLE with `speculative-num-steps` 2 (draft tokens 3 = 2 drafts + the
+  // verified token), 1 step for the FP8 1k `max-tpt-dep8-1p2d` recipe; read from the recipe files the entries name
+  // (ishandhanani/srt-slurm `recipes/…/mtp/…yaml`, all 26 paths held by the fork qiching/srt-slurm @ 5063eb43; the
+  // combined `b200-fp{4,8}/1k1k-mtp.yaml` sweep files of ishandhanani/srt-slurm @ e4d9d08 agree).
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 1024, 1024, 2, [4, 64], w(1, 8, 8, false), w(1, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 1024, 1024, 2, [4, 8, 16, 32, 128], w(1, 8, 8, false), w(3, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 1024, 1024, 2, [512, 4096], w(1, 8, 8, true), w(5, 8, 8, true), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 1024, 1024, 2, [1024, 2048, 4096], w(2, 8, 8, true), w(5, 8, 8, true), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 1024, 1024, 1, [512, 1024, 2048], w(1, 8, 8, true), w(2, 8, 8, true), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [16, 32, 64], w(1, 8, 8, false), w(1, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [8, 256], w(1, 8, 8, false), w(4, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [4, 8, 16, 256], w(1, 8, 8, false), w(6, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [256], w(1, 8, 8, true), w(1, 8, 8, true), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [128, 512], w(2, 8, 8, true), w(1, 8, 8, true), null, 'sglang:v0.5.8.post1-cu130-amd64', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp4', 1024, 1024, 2, [16, 512], w(1, 4, 4, true), w(5, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp4', 1024, 1024, 2, [32, 64, 256, 512], w(1, 4, 4, true), w(6, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp4', 1024, 1024, 2, [512, 1024], w(1, 4, 4, true), w(1, 8, 8, true), null, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp4', 1024, 1024, 2, [512], w(1, 4, 4, true), w(2, 8, 8, true), null, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp4', 8192, 1024, 2, [64, 128], w(1, 4, 4, true), w(1, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp4', 8192, 1024, 2, [8], w(1, 4, 4, true), w(5, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp4', 8192, 1024, 2, [4, 128], w(2, 4, 4, true), w(5, 8, 8, false), null, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('b200', 'sglang', 'deepseek-r1', 'fp4', 8192, 1024, 2, [4, 8, 16, 64], w(1, 4, 1, false), w(1, 8, 1, false), null, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('h200', 'sglang', 'deepseek-r1', 'fp8', 1024, 1024, 2, [1, 4, 8, 16, 32, 64, 128, 256], w(1, 8, 1, false), w(9, 8, 1, false), null, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('h200', 'sglang', 'deepseek-r1', 'fp8', 1024, 1024, 2, [512, 1024, 2048], w(1, 8, 1, false), w(6, 8, 1, false), 256, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('h200', 'sglang', 'deepseek-r1', 'fp8', 1024, 1024, 2, [128, 256, 512, 1024, 2048], w(1, 8, 8, true), w(6, 8, 8, true), 256, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [1, 4, 8], w(1, 8, 1, false), w(7, 8, 1, false), 4, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [2, 4, 8, 16, 32], w(1, 8, 1, false), w(6, 8, 1, false), 8, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [4, 8, 16, 32, 64], w(1, 8, 1, false), w(3, 8, 1, false), 16, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [32, 64, 128], w(2, 8, 1, false), w(3, 8, 1, false), 64, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+  e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [32, 64, 128, 256, 512], w(1, 8, 1, false), w(1, 8, 8, true), 128, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
 ];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { INFERENCEX_DISAGG_RECIPES } from './inferencex-disagg-recipes.js';
-import { inferredRecipeOf, recipeDeployment } from './inferred-recipes.js';
+import { inferredRecipeOf, recipeDeployment, servingImageOf } from './inferred-recipes.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 const role = (tp: number, ep: number): RoleConfig => ({ batch: null, workers: null, tp, pp: 1, dp: 1, moeTp: null, ep });
@@ -65,4 +65,16 @@ test('the serving image, when candidates differ by it, chooses among them', () =
   assert.ok(listed);
   const row = inferredRow({ ...base, concurrency: listed.concurrencies[0]!, source: `image=lmsysorg/${listed.image}`, prefill: role(listed.prefill.gpus, 4), decode: role(listed.decode.gpus, 4) });
   assert.equal(inferredRecipeOf(row)!.image, listed.image);
+});
+
+test('the serving image is compared whole: SGLang FP4 on B200 ran MTP on `…-cu130` and plain on `…-cu130-runtime`', () => {
+  assert.equal(servingImageOf('source_file=x.csv; image=lmsysorg/sglang:v0.5.8.post1-cu130-runtime'), 'sglang:v0.5.8.post1-cu130-runtime');
+  assert.equal(servingImageOf('source_file=x.csv; model=DeepSeek-R1'), null);
+  const sglangRow = (image: string): ValidationRow =>
+    inferredRow({ backend: 'sglang', concurrency: 16, source: `source_file=2026-03-25.csv; image=lmsysorg/sglang:${image}` });
+  // 16 clients on DEP4 prefill / TEP8 decode: listed by the MTP entry and the plain one alike; the image decides.
+  const mtp = inferredRecipeOf(sglangRow('v0.5.8.post1-cu130'))!;
+  assert.deepEqual([mtp.mtp, mtp.decode.workers, mtp.image], [2, 5, 'sglang:v0.5.8.post1-cu130']);
+  const plain = inferredRecipeOf(sglangRow('v0.5.8.post1-cu130-runtime'))!;
+  assert.deepEqual([plain.mtp, plain.decode.workers, plain.image], [0, 5, 'sglang:v0.5.8.post1-cu130-runtime']);
 });

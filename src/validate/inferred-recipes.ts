@@ -49,9 +49,21 @@ export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRec
   const nearest = Math.min(...candidates.map(distance));
   if (!(nearest <= Math.log(NEAREST_CONCURRENCY_FACTOR))) return null;
   const closest = candidates.filter((r) => distance(r) === nearest);
-  const sameImage = closest.filter((r) => row.source.includes(r.image));
+  const image = servingImageOf(row.source);
+  const sameImage = image === null ? [] : closest.filter((r) => r.image === image);
   const pool = sameImage.length > 0 ? sameImage : closest;
   return pool.slice().sort((a, b) => Number(a.mtp !== 0) - Number(b.mtp !== 0))[0]!;
+}
+
+/**
+ * Last path segment of the row's serving image (`image=lmsysorg/sglang:v0.5.8.post1-cu130-runtime` →
+ * `sglang:v0.5.8.post1-cu130-runtime`), compared whole: `…-cu130` and `…-cu130-runtime` are different recipes' images.
+ */
+export function servingImageOf(source: string): string | null {
+  const m = /(?:^|;)\s*image=([^;]+)/.exec(source);
+  if (m === null) return null;
+  const path = m[1]!.trim();
+  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 /** The entry as the deployment shape multinode-exports.ts replays. */
