@@ -5,9 +5,10 @@
  * tokens, the concurrencies the entry was benchmarked at, the decode batch its recipe
  * file names (`…_batch64_…` / `bs256`), and the serving image. Transcribed facts, one line per entry; duplicates
  * that differ only in the runner's name (`b200-multinode` / `b200-multinode-slurm`) are kept once. The GB200 SGLang
- * entries of @ 48f302cc are left out: their tp/ep are placeholders ("hardcoded in gb200-fp8.sh", the file says); so is
- * H100 SGLang, whose plain entries are commented out at 0004cf5f (only its MTP entries are active there, while the rows
- * repeat shapes with and without MTP). The SGLang MTP entries' depth is read from the recipe files they name.
+ * entries of @ 48f302cc give placeholder tp/ep ("hardcoded in gb200-fp8.sh", the file says): their layouts are read
+ * from the Dynamo SGLang launch scripts their SCRIPT_MODE and node counts select (below). H100 SGLang is left out: its
+ * plain entries are commented out at 0004cf5f (only its MTP entries are active there, while the rows repeat shapes with
+ * and without MTP). The SGLang MTP entries' depth is read from the recipe files they name.
  * docs/validation.md, "Inferred disaggregated deployments".
  */
 
@@ -35,6 +36,11 @@ export interface DisaggRecipe {
   /** Last path segment of the serving image (`tensorrtllm-runtime:0.8.1.post1`, `sglang:v0.5.8-cu130`). */
   readonly image: string;
   readonly commit: string;
+  /**
+   * The rows of this entry carry placeholder parallelism columns (tp 1 for both roles): the entry is found by its
+   * serving image and concurrency alone.
+   */
+  readonly placeholderColumns?: boolean;
 }
 
 const w = (workers: number, gpus: number, ep: number, dpAttention: boolean): RecipeWorkers => ({ workers, gpus, ep, dpAttention });
@@ -53,6 +59,11 @@ const e = (
   image: string,
   commit: string,
 ): DisaggRecipe => ({ system, backend, model, precision, isl, osl, mtp, concurrencies, prefill, decode, decodeBatch, image, commit });
+
+const ph = (precision: string, isl: number, concurrencies: readonly number[], prefill: RecipeWorkers, decode: RecipeWorkers): DisaggRecipe => ({
+  ...e('gb200', 'sglang', 'deepseek-r1', precision, isl, 1024, 0, concurrencies, prefill, decode, null, 'sglang:v0.5.5.post2', '48f302cc'),
+  placeholderColumns: true,
+});
 
 export const INFERENCEX_DISAGG_RECIPES: readonly DisaggRecipe[] = [
   e('b200', 'trtllm', 'deepseek-r1', 'fp4', 1024, 1024, 2, [1214], w(1, 4, 4, true), w(2, 8, 8, true), 64, 'tensorrtllm-runtime:0.8.1.post1', '0004cf5f'),
@@ -479,4 +490,25 @@ export const INFERENCEX_DISAGG_RECIPES: readonly DisaggRecipe[] = [
   e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [4, 8, 16, 32, 64], w(1, 8, 1, false), w(3, 8, 1, false), 16, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
   e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [32, 64, 128], w(2, 8, 1, false), w(3, 8, 1, false), 64, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
   e('h200', 'sglang', 'deepseek-r1', 'fp8', 8192, 1024, 2, [32, 64, 128, 256, 512], w(1, 8, 1, false), w(1, 8, 8, true), 128, 'sglang:v0.5.8.post1-cu130', '0004cf5f'),
+
+  // GB200 SGLang @ 48f302cc (`dsr1-fp{8,4}-gb200-dynamo-sglang`, image `lmsysorg/sglang:v0.5.5.post2`, December 2025): the
+  // entries' tp/ep are placeholders and so are the rows' columns (tp 1 for both roles). Each entry's PREFILL_NODES /
+  // DECODE_NODES / worker counts and SCRIPT_MODE select a launch script of ai-dynamo/dynamo
+  // `examples/backends/sglang/slurm_jobs/scripts/gb200-fp{8,4}/disagg/<SCRIPT_MODE>.sh`, whose GPUs per worker are
+  // nodes ÷ workers × 4: low-latency scripts run TP4 without attention DP, max-tpt / middle-curve ones DEP (tp = dp =
+  // ep = GPUs; FP4 8k prefill TP4). Read from copies of those scripts (ai-dynamo/dynamo @ bc8ca754 / 370b7505, forks
+  // wxsms/dynamo @ cf433e68, zxue2 @ d9142dee); FP4 8k max-tpt from the srt-slurm recipe it was ported from
+  // (csahithi/srt-slurm @ ddf799bb `gb200-fp4/8k1k/max-tpt.yaml`). No speculative decoding in any of them.
+  ph('fp8', 1024, [4096], w(2, 8, 8, true), w(1, 32, 32, true)),
+  ph('fp8', 1024, [2, 4, 8, 16, 64, 128], w(1, 4, 1, false), w(4, 4, 1, false)),
+  ph('fp8', 1024, [1024, 2048, 4096], w(3, 8, 8, true), w(1, 48, 48, true)),
+  ph('fp8', 8192, [4, 8, 16, 32], w(1, 4, 1, false), w(1, 4, 1, false)),
+  ph('fp8', 8192, [512, 1024, 2048, 6144], w(5, 8, 8, true), w(1, 32, 32, true)),
+  ph('fp4', 1024, [4, 8, 32, 64], w(1, 4, 1, false), w(2, 4, 1, false)),
+  ph('fp4', 1024, [512, 1024, 2048, 4096, 8192], w(4, 4, 4, true), w(1, 48, 48, true)),
+  ph('fp4', 1024, [8192, 12000, 15000], w(4, 4, 4, true), w(1, 32, 32, true)),
+  ph('fp4', 8192, [4, 8, 32, 64], w(1, 4, 1, false), w(4, 4, 1, false)),
+  ph('fp4', 8192, [512, 1024, 2048, 4096], w(6, 4, 1, false), w(1, 48, 48, true)),
+  ph('fp4', 8192, [1024, 2048], w(10, 4, 1, false), w(1, 32, 32, true)),
+  ph('fp4', 8192, [8192], w(10, 4, 1, false), w(1, 32, 32, true)),
 ];

@@ -78,3 +78,23 @@ test('the serving image is compared whole: SGLang FP4 on B200 ran MTP on `…-cu
   const plain = inferredRecipeOf(sglangRow('v0.5.8.post1-cu130-runtime'))!;
   assert.deepEqual([plain.mtp, plain.decode.workers, plain.image], [0, 5, 'sglang:v0.5.8.post1-cu130-runtime']);
 });
+
+test('GB200 SGLang rows of December 2025 carry placeholder columns: the image and concurrency find the entry', () => {
+  const placeholder = (isl: number, concurrency: number, image: string): ValidationRow =>
+    inferredRow({
+      backend: 'sglang',
+      system: 'gb200',
+      precision: 'fp8',
+      isl,
+      concurrency,
+      prefill: role(1, 1),
+      decode: role(1, 1),
+      source: `source_file=2026-03-25.csv; image=lmsysorg/sglang:${image}`,
+    });
+  const low = inferredRecipeOf(placeholder(1024, 8, 'v0.5.5.post2'))!;
+  assert.deepEqual([low.prefill.gpus, low.decode.workers, low.decode.gpus, low.decode.dpAttention], [4, 4, 4, false]);
+  const high = inferredRecipeOf(placeholder(8192, 2048, 'v0.5.5.post2'))!;
+  assert.deepEqual([high.prefill.workers, high.prefill.gpus, high.decode.gpus, high.decode.dpAttention], [5, 8, 32, true]);
+  // Another image's rows are matched by their GPUs as usual: one-GPU roles fit no entry.
+  assert.equal(inferredRecipeOf(placeholder(1024, 8, 'v0.5.8.post1-cu130')), null);
+});

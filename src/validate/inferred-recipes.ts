@@ -22,7 +22,8 @@ const modelFamily = (modelPath: string): DisaggRecipe['model'] | null =>
 
 /**
  * The matrix entry of an inferred row: same system family, backend, model, precision and ISL/OSL, the same GPUs
- * per prefill and per decode worker, the row's concurrency in the entry's list (else the nearest listed, within
+ * per prefill and per decode worker (for entries whose rows carry placeholder columns, the same serving image
+ * instead), the row's concurrency in the entry's list (else the nearest listed, within
  * NEAREST_CONCURRENCY_FACTOR) and, when the row names a serving image the candidates differ by, that image. Several
  * left (an MTP variant and a plain one list the same concurrencies; the rows do not say which ran): the one
  * without MTP, then the first listed. Null: no entry.
@@ -34,6 +35,7 @@ export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRec
   if (protocolOf(row).harness !== 'inferencex') return null;
   const model = modelFamily(row.modelPath);
   const family = row.system.replace(/_sxm$/, '');
+  const image = servingImageOf(row.source);
   const candidates = recipes.filter(
     (r) =>
       r.system === family &&
@@ -42,14 +44,12 @@ export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRec
       r.precision === row.precision &&
       r.isl === row.isl &&
       r.osl === row.osl &&
-      r.prefill.gpus === p.tp * p.dp &&
-      r.decode.gpus === d.tp * d.dp,
+      (r.placeholderColumns === true ? r.image === image : r.prefill.gpus === p.tp * p.dp && r.decode.gpus === d.tp * d.dp),
   );
   const distance = (r: DisaggRecipe): number => concurrencyGap(r.concurrencies, row.concurrency);
   const nearest = Math.min(...candidates.map(distance));
   if (!(nearest <= Math.log(NEAREST_CONCURRENCY_FACTOR))) return null;
   const closest = candidates.filter((r) => distance(r) === nearest);
-  const image = servingImageOf(row.source);
   const sameImage = image === null ? [] : closest.filter((r) => r.image === image);
   const pool = sameImage.length > 0 ? sameImage : closest;
   return pool.slice().sort((a, b) => Number(a.mtp !== 0) - Number(b.mtp !== 0))[0]!;
