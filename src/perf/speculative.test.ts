@@ -13,6 +13,13 @@ test('accepted tokens per verification: 1 + α + … + α^k', () => {
   close(acceptedTokensPerStep(3, 1), 4, 'always accepted');
 });
 
+test('accepted tokens with acceptance per draft position: the last value repeats', () => {
+  // 1 + 0.85 + 0.85·0.47 + 0.85·0.47² (a single draft head re-applied to its own output).
+  close(acceptedTokensPerStep(3, [0.85, 0.47]), 1 + 0.85 + 0.3995 + 0.187765, 'three drafts, decaying');
+  close(acceptedTokensPerStep(1, [0.85, 0.47]), 1.85, 'one draft: only the first position');
+  close(acceptedTokensPerStep(3, [0.85]), acceptedTokensPerStep(3, 0.85), 'a one-value curve is the constant');
+});
+
 test('speculative step: k + 1 tokens per decode sequence through the model, plus k draft-layer passes', () => {
   // A hand-checkable cost: 1 ms per token and 0.5 ms per sequence (logits), nothing else.
   const cost = (s: StepShape): StepTime => {

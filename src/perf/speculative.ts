@@ -8,20 +8,37 @@ import type { StepShape, StepTime } from './types.js';
 export interface SpeculativeConfig {
   /** Draft tokens per sequence per step (TensorRT-LLM num_nextn_predict_layers, SGLang speculative-num-steps). */
   readonly draftTokens: number;
-  /** Probability that a draft token is accepted given the previous one was. */
-  readonly acceptance: number;
+  /**
+   * Probability that a draft token is accepted given the previous one was: one α for every position, or α per draft
+   * position 1..n (the last value repeats) — a single draft head re-applied to its own output loses acceptance with
+   * each further position.
+   */
+  readonly acceptance: number | readonly number[];
   /** Decoder layers of the main model (the draft head is one such layer, run once per draft token). */
   readonly mainLayers: number;
 }
 
+/** α of draft position i (1-based): the curve's value there, its last value beyond its end. */
+export function acceptanceAt(acceptance: number | readonly number[], i: number): number {
+  if (typeof acceptance === 'number') return acceptance;
+  return acceptance[Math.min(i, acceptance.length) - 1] ?? 0;
+}
+
 /**
- * Mean output tokens per verification: 1 + α + … + α^k = (1 − α^(k+1)) / (1 − α) (docs/DESIGN, "Speculative
- * decoding"): the verified token always counts, each draft counts if it and all drafts before it are accepted.
+ * Mean output tokens per verification: 1 + Σ_{j=1..k} Π_{i≤j} α_i (docs/DESIGN, "Speculative decoding"): the verified
+ * token always counts, each draft counts if it and all drafts before it are accepted. For a constant α this is
+ * (1 − α^(k+1)) / (1 − α).
  */
-export function acceptedTokensPerStep(draftTokens: number, acceptance: number): number {
+export function acceptedTokensPerStep(draftTokens: number, acceptance: number | readonly number[]): number {
   if (draftTokens <= 0) return 1;
-  if (acceptance >= 1) return draftTokens + 1;
-  return (1 - acceptance ** (draftTokens + 1)) / (1 - acceptance);
+  if (typeof acceptance === 'number') return acceptance >= 1 ? draftTokens + 1 : (1 - acceptance ** (draftTokens + 1)) / (1 - acceptance);
+  let tokens = 1;
+  let p = 1;
+  for (let j = 1; j <= draftTokens; j++) {
+    p *= acceptanceAt(acceptance, j);
+    tokens += p;
+  }
+  return tokens;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Rng } from '../core/rng.js';
 import { UsageError } from '../core/errors.js';
 import type { ModelArch } from '../models/types.js';
 import type { LinkLike } from '../perf/collectives.js';
+import { acceptanceAt, acceptedTokensPerStep } from '../perf/speculative.js';
 import type { StepShape, StepTime } from '../perf/types.js';
 import type { SchedulerStep } from '../sched/types.js';
 import type { SpecConfig } from '../scenario/schema.js';
@@ -21,26 +22,16 @@ import { EMPTY_SHAPE, splitStep, type SplitStep } from './step-split.js';
  * (seeded), so the expectation above is something the simulator's output can be checked against.
  */
 
-/** α of draft position i (1-based): the curve's value there, its last value beyond its end. */
-export function acceptanceAt(acceptance: number | readonly number[], i: number): number {
-  if (typeof acceptance === 'number') return acceptance;
-  return acceptance[Math.min(i, acceptance.length) - 1] ?? 0;
-}
+export { acceptanceAt };
 
 /** Expected tokens per verification round with k drafts: 1 + Σ_{j=1..k} Π_{i≤j} α_i. */
 export function expectedTokensPerRound(acceptance: number | readonly number[], k: number): number {
-  let e = 1;
-  let p = 1;
-  for (let j = 1; j <= k; j++) {
-    p *= acceptanceAt(acceptance, j);
-    e += p;
-  }
-  return e;
+  return acceptedTokensPerStep(k, acceptance);
 }
 
 /** The closed form for a constant α: (1 − α^(k+1)) / (1 − α), k + 1 at α = 1. */
 export function expectedTokensConstant(alpha: number, k: number): number {
-  return alpha >= 1 ? k + 1 : (1 - alpha ** (k + 1)) / (1 - alpha);
+  return acceptedTokensPerStep(k, alpha);
 }
 
 /** Accepted drafts of one sequence: each position accepted with its α until the first rejection. */
