@@ -4,7 +4,7 @@ import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
 import { acceptedTokensPerStep, speculativeStepCost } from '../perf/speculative.js';
-import { inferredRecipeOf, recipeDeployment } from './inferred-recipes.js';
+import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment } from './inferred-recipes.js';
 import { asDisaggregated, multinodeEntryOf } from './multinode-exports.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
 import { drawRequests, protocolOf, type BenchProtocol } from './protocol.js';
@@ -615,7 +615,12 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   const exportEntry = moe ? multinodeEntryOf(measured) : null;
   const matrixEntry = moe && !exportEntry ? inferredRecipeOf(measured) : null;
   const multinode = exportEntry ?? (matrixEntry ? recipeDeployment(matrixEntry) : null);
-  const exported = multinode && moe ? asDisaggregated(measured, multinode, moe.numExperts, matrixEntry ? `inferred row of ${measured.concurrency} clients` : undefined) : null;
+  const exported =
+    multinode && moe
+      ? asDisaggregated(measured, multinode, moe.numExperts, matrixEntry ? `inferred row of ${measured.concurrency} clients` : undefined)
+      : moe
+        ? placeholderLayoutOf(measured, moe.numExperts)
+        : null;
   const row = exported?.row ?? measured;
   // Whether the row gives its deployment is a property of the row as measured, however it is read.
   const configKnown = measured.mode === 'agg' || (measured.prefill?.workers != null && measured.decode?.workers != null);

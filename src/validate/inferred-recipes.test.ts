@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { INFERENCEX_DISAGG_RECIPES } from './inferencex-disagg-recipes.js';
-import { inferredRecipeOf, recipeDeployment, servingImageOf } from './inferred-recipes.js';
+import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment, servingImageOf } from './inferred-recipes.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 const role = (tp: number, ep: number): RoleConfig => ({ batch: null, workers: null, tp, pp: 1, dp: 1, moeTp: null, ep });
@@ -97,4 +97,25 @@ test('GB200 SGLang rows of December 2025 carry placeholder columns: the image an
   assert.deepEqual([high.prefill.workers, high.prefill.gpus, high.decode.gpus, high.decode.dpAttention], [5, 8, 32, true]);
   // Another image's rows are matched by their GPUs as usual: one-GPU roles fit no entry.
   assert.equal(inferredRecipeOf(placeholder(1024, 8, 'v0.5.8.post1-cu130')), null);
+});
+
+test('a fully given row on the GB200 SGLang December image keeps its worker counts but takes the launch scripts\' layout', () => {
+  const row = inferredRow({
+    backend: 'sglang',
+    system: 'gb200',
+    modelPath: 'deepseek-ai/DeepSeek-V3',
+    precision: 'fp8',
+    concurrency: 64,
+    source: 'db-dump/2026-04-27; config_id=227; workflow_run_id=227; lmsysorg/sglang:v0.5.5.post2',
+    // As the dump writes it: attention DP 4 on one-GPU-TP roles; the low-latency script runs TP4 without DP.
+    prefill: { batch: 1, workers: 1, tp: 1, pp: 1, dp: 4, moeTp: 1, ep: 1 },
+    decode: { batch: 4, workers: 4, tp: 1, pp: 1, dp: 4, moeTp: 1, ep: 1 },
+  });
+  const read = placeholderLayoutOf(row, 256)!;
+  assert.deepEqual([read.row.decode!.workers, read.row.decode!.tp, read.row.decode!.dp, read.row.decode!.batch], [4, 4, 1, null]);
+  assert.deepEqual([read.row.prefill!.workers, read.row.prefill!.tp, read.row.prefill!.dp], [1, 4, 1]);
+  assert.equal(servingImageOf(row.source), 'sglang:v0.5.5.post2');
+  // Another image, or worker counts no entry has, keep the columns as written.
+  assert.equal(placeholderLayoutOf({ ...row, source: 'db-dump/x; lmsysorg/sglang:v0.5.8.post1-cu130' }, 256), null);
+  assert.equal(placeholderLayoutOf({ ...row, decode: { ...row.decode!, workers: 3 } }, 256), null);
 });

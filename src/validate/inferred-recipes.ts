@@ -6,8 +6,8 @@
  * one within a factor 2) is read as that entry; any other row keeps the inference rule (deployment.ts
  * inferDisaggWorkers).
  */
-import { INFERENCEX_DISAGG_RECIPES, type DisaggRecipe } from './inferencex-disagg-recipes.js';
-import { concurrencyGap, type MultinodeEntry } from './multinode-exports.js';
+import { INFERENCEX_DISAGG_RECIPES, type DisaggRecipe, type RecipeWorkers } from './inferencex-disagg-recipes.js';
+import { concurrencyGap, roleOf, type MultinodeEntry } from './multinode-exports.js';
 import { protocolOf } from './protocol.js';
 import type { ValidationRow } from './rows.js';
 
@@ -17,8 +17,9 @@ import type { ValidationRow } from './rows.js';
  */
 export const NEAREST_CONCURRENCY_FACTOR = 2;
 
+// DeepSeek-V3 shares R1's architecture; the database dump labels InferenceX's dsr1 runs DeepSeek-V3 (their ids say dsr1).
 const modelFamily = (modelPath: string): DisaggRecipe['model'] | null =>
-  /gpt-oss/i.test(modelPath) ? 'gpt-oss' : /deepseek-r1/i.test(modelPath) ? 'deepseek-r1' : null;
+  /gpt-oss/i.test(modelPath) ? 'gpt-oss' : /deepseek-(r1|v3)/i.test(modelPath) ? 'deepseek-r1' : null;
 
 /**
  * The matrix entry of an inferred row: same system family, backend, model, precision and ISL/OSL, the same GPUs
@@ -58,12 +59,55 @@ export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRec
 /**
  * Last path segment of the row's serving image (`image=lmsysorg/sglang:v0.5.8.post1-cu130-runtime` →
  * `sglang:v0.5.8.post1-cu130-runtime`), compared whole: `…-cu130` and `…-cu130-runtime` are different recipes' images.
+ * The database dump's rows give the image as a bare field (`…; workflow_run_id=227; lmsysorg/sglang:v0.5.5.post2`).
  */
 export function servingImageOf(source: string): string | null {
-  const m = /(?:^|;)\s*image=([^;]+)/.exec(source);
-  if (m === null) return null;
-  const path = m[1]!.trim();
-  return path.slice(path.lastIndexOf('/') + 1);
+  const fields = source.split(';').map((f) => f.trim());
+  const tagged = fields.find((f) => f.startsWith('image='));
+  const path = tagged !== undefined ? tagged.slice('image='.length) : fields.find((f) => /^[\w.#-]+(\/[\w.#-]+)+:[\w.-]+$/.test(f));
+  return path === undefined ? null : path.slice(path.lastIndexOf('/') + 1);
+}
+
+/**
+ * A fully given disaggregated row whose serving image is one whose matrix entries and rows carry placeholder
+ * parallelism columns (GB200 SGLang, December 2025: "tp/ep/dp-attn do nothing because they are hardcoded" in the
+ * launch scripts): its role columns replaced by the layout of the entry with the same worker counts, nearest in
+ * concurrency. The row's worker counts stand; its per-rank batch is recomputed (the DP degree changes). Null: not such
+ * a row, or no entry with its worker counts.
+ */
+export function placeholderLayoutOf(
+  row: ValidationRow,
+  numExperts: number,
+  recipes: readonly DisaggRecipe[] = INFERENCEX_DISAGG_RECIPES,
+): { readonly row: ValidationRow; readonly note: string } | null {
+  const p = row.prefill;
+  const d = row.decode;
+  if (row.mode !== 'disagg' || p === null || d === null || p.workers === null || d.workers === null) return null;
+  const image = servingImageOf(row.source);
+  const family = row.system.replace(/_sxm$/, '');
+  const candidates = recipes.filter(
+    (r) =>
+      r.placeholderColumns === true &&
+      r.image === image &&
+      r.system === family &&
+      r.backend === row.backend &&
+      r.model === modelFamily(row.modelPath) &&
+      r.precision === row.precision &&
+      r.isl === row.isl &&
+      r.osl === row.osl &&
+      r.prefill.workers === p.workers &&
+      r.decode.workers === d.workers,
+  );
+  if (candidates.length === 0) return null;
+  const distance = (r: DisaggRecipe): number => concurrencyGap(r.concurrencies, row.concurrency);
+  const e = candidates.slice().sort((a, b) => distance(a) - distance(b))[0]!;
+  const deployment = recipeDeployment(e);
+  const layout = (spec: typeof deployment.prefill, given: NonNullable<ValidationRow['prefill']>) => ({ ...roleOf(spec, numExperts), workers: given.workers, batch: null });
+  const describe = (w: RecipeWorkers): string => `${w.workers} × ${w.dpAttention ? 'DEP' : 'TP'}${w.gpus}`;
+  return {
+    row: { ...row, prefill: layout(deployment.prefill, p), decode: layout(deployment.decode, d) },
+    note: `parallelism columns are placeholders on ${e.image}: read as its launch scripts' layout, prefill ${describe(e.prefill)}, decode ${describe(e.decode)}`,
+  };
 }
 
 /** The entry as the deployment shape multinode-exports.ts replays. */

@@ -126,7 +126,8 @@ export function multinodeEntryOf(row: ValidationRow, entries: readonly Multinode
   return candidates.slice().sort((a, b) => distance(a) - distance(b) || a.mtpDraftTokens - b.mtpDraftTokens)[0]!;
 }
 
-function roleOf(s: WorkerSpec, numExperts: number): RoleConfig {
+/** A matrix worker as the role columns of a row (attention DP: tp 1 × dp GPUs with EP over them). */
+export function roleOf(s: WorkerSpec, numExperts: number): RoleConfig {
   if (s.dpAttention) return { batch: s.maxBatch, workers: s.workers, tp: 1, pp: 1, dp: s.gpus, moeTp: 1, ep: Math.min(s.gpus, numExperts) };
   const ep = Math.max(1, Math.min(s.ep ?? s.gpus, s.gpus, numExperts));
   return { batch: s.maxBatch, workers: s.workers, tp: s.gpus, pp: 1, dp: 1, moeTp: Math.max(1, Math.floor(s.gpus / ep)), ep };
