@@ -27,8 +27,12 @@ test('gpt-oss recipes never batch contexts; other timing is kept', () => {
 });
 
 test('a model without a recipe keeps the default timing', () => {
-  assert.deepEqual(trtllmRecipeTiming(base, shape({ modelPath: 'deepseek-ai/DeepSeek-R1' })), base);
   assert.deepEqual(trtllmRecipeTiming(base, shape({ modelPath: 'some/unknown-model' })), base);
+});
+
+test('DeepSeek recipes balance attention DP for up to 60 steps and keep the default context batching', () => {
+  const t = trtllmRecipeTiming(base, shape({ modelPath: 'deepseek-ai/DeepSeek-R1' }));
+  assert.deepEqual(t, { ...base, dpBalanceSteps: 60 });
 });
 
 test('SGLang recipes poll every 10 steps below 16 clients and every 30 from 16; a device polling every step keeps it', () => {

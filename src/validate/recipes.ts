@@ -25,7 +25,10 @@ interface TrtllmRecipe {
   /** The scripts the settings are read from. */
   readonly scripts: string;
   readonly model: RegExp;
-  readonly contextBatching: (s: RecipeShape) => ContextBatching | null;
+  /** The scripts' context batching (null: none); absent, the backend's default stands. */
+  readonly contextBatching?: (s: RecipeShape) => ContextBatching | null;
+  /** `attention_dp_config.timeout_iters`: steps attention-DP balancing may hold new prompts back. */
+  readonly attentionDpTimeoutIters?: number;
 }
 
 const is1k1k = (s: RecipeShape): boolean => s.isl === 1024 && s.osl === 1024;
@@ -43,14 +46,24 @@ export const TRTLLM_INFERENCEX_RECIPES: readonly TrtllmRecipe[] = [
     model: /llama-3\.[13]-70b/i,
     contextBatching: (s) => (is1k1k(s) && s.attentionTp < 8 ? { steps: 20, tokenRatio: 0.9 } : null),
   },
+  {
+    // attention_dp_config { batching_wait_iters: 0, enable_balance: true, timeout_iters: 60 } with attention DP. No
+    // batch_wait_* either, but the default context batching stays as the stand-in for the DeepSeek first-token gap
+    // (docs/validation.md, "Where it still misses").
+    scripts: 'dsr1_fp4_b200_trt.sh, dsr1_fp4_b200_trt_mtp.sh, dsr1_fp8_b200_trt_mtp.sh, dsr1_fp8_h200_trt_mtp.sh',
+    model: /deepseek-r1|deepseek-v3/i,
+    attentionDpTimeoutIters: 60,
+  },
 ];
 
 /** The InferenceX recipe timing of a TensorRT-LLM row, or `base` unchanged when no recipe names its model. */
 export function trtllmRecipeTiming(base: EngineTiming, s: RecipeShape): EngineTiming {
   const recipe = TRTLLM_INFERENCEX_RECIPES.find((r) => r.model.test(s.modelPath));
   if (!recipe) return base;
+  const balanced = recipe.attentionDpTimeoutIters === undefined ? base : { ...base, dpBalanceSteps: recipe.attentionDpTimeoutIters };
+  if (recipe.contextBatching === undefined) return balanced;
   const batching = recipe.contextBatching(s);
-  return { ...base, batchWaitSteps: batching?.steps ?? 0, batchWaitTokenRatio: batching?.tokenRatio ?? 0 };
+  return { ...balanced, batchWaitSteps: batching?.steps ?? 0, batchWaitTokenRatio: batching?.tokenRatio ?? 0 };
 }
 
 /**
