@@ -12,6 +12,7 @@ import {
   precisionOf,
   resolveRole,
   SGLANG_DEFAULT_RECV_DEVICES,
+  speculativeRecipe,
   TOKENIZE_S_PER_PROMPT_TOKEN,
   widerWorkers,
 } from './deployment.js';
@@ -227,4 +228,15 @@ test('only the engines’ own Python servers (InferenceX single-node rows) token
     assert.equal(engineSettings(backend, h100(), 'agg', 'aiconfigurator').frontend.perPromptTokenS, 0);
   }
   assert.ok(TOKENIZE_S_PER_PROMPT_TOKEN > 0);
+});
+
+test('MTP is read from the recipe image, compared whole: three drafts, one with attention DP', () => {
+  const mtpRow = (source: string): ValidationRow =>
+    ({ modelPath: 'deepseek-ai/DeepSeek-R1', source } as ValidationRow);
+  const image = 'source_file=2026-03-25.csv; image=nvcr.io#nvidia/tensorrt-llm/release:1.2.0rc6.post3';
+  assert.deepEqual(speculativeRecipe(mtpRow(image), 'trtllm', 1)?.draftTokens, 3);
+  assert.deepEqual(speculativeRecipe(mtpRow(image), 'trtllm', 8)?.draftTokens, 1);
+  assert.equal(speculativeRecipe(mtpRow(image.replace('post3', 'post2')), 'trtllm', 1), null);
+  assert.equal(speculativeRecipe(mtpRow(`${image}-debug`), 'trtllm', 1), null);
+  assert.equal(speculativeRecipe(mtpRow(image), 'sglang', 1), null);
 });

@@ -4,7 +4,7 @@ import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
 import { acceptedTokensPerStep, speculativeStepCost } from '../perf/speculative.js';
-import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment } from './inferred-recipes.js';
+import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment, servingImageOf } from './inferred-recipes.js';
 import { asDisaggregated, multinodeEntryOf } from './multinode-exports.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
 import { drawRequests, protocolOf, type BenchProtocol } from './protocol.js';
@@ -254,10 +254,11 @@ const BACKENDS: readonly Backend[] = ['trtllm', 'vllm', 'sglang'];
 export const SPECULATIVE_RECIPES: readonly {
   readonly backend: Backend;
   readonly model: RegExp;
+  /** Last path segment of the serving image (inferred-recipes.ts servingImageOf), compared whole. */
   readonly image: string;
   readonly draftTokens: number;
   readonly draftTokensWithAttentionDp: number;
-}[] = [{ backend: 'trtllm', model: /deepseek-r1/i, image: 'tensorrt-llm/release:1.2.0rc6.post3', draftTokens: 3, draftTokensWithAttentionDp: 1 }];
+}[] = [{ backend: 'trtllm', model: /deepseek-r1/i, image: 'release:1.2.0rc6.post3', draftTokens: 3, draftTokensWithAttentionDp: 1 }];
 
 /**
  * Acceptance of DeepSeek MTP drafts, per draft position (conditional on the previous draft being accepted):
@@ -278,7 +279,8 @@ export function speculativeRecipe(
   backend: Backend,
   attentionDp: number,
 ): { draftTokens: number; acceptance: readonly number[] } | null {
-  const r = SPECULATIVE_RECIPES.find((x) => x.backend === backend && x.model.test(row.modelPath) && row.source.includes(x.image));
+  const image = servingImageOf(row.source);
+  const r = SPECULATIVE_RECIPES.find((x) => x.backend === backend && x.model.test(row.modelPath) && x.image === image);
   if (!r) return null;
   return { draftTokens: attentionDp > 1 ? r.draftTokensWithAttentionDp : r.draftTokens, acceptance: MTP_ACCEPTANCE };
 }

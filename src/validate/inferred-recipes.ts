@@ -21,6 +21,14 @@ export const NEAREST_CONCURRENCY_FACTOR = 2;
 const modelFamily = (modelPath: string): DisaggRecipe['model'] | null =>
   /gpt-oss/i.test(modelPath) ? 'gpt-oss' : /deepseek-(r1|v3)/i.test(modelPath) ? 'deepseek-r1' : null;
 
+/** Whether an entry ran the row's system family, backend, model, precision and ISL/OSL. */
+function entryOfShape(row: ValidationRow): (r: DisaggRecipe) => boolean {
+  const family = row.system.replace(/_sxm$/, '');
+  const model = modelFamily(row.modelPath);
+  return (r) =>
+    r.system === family && r.backend === row.backend && r.model === model && r.precision === row.precision && r.isl === row.isl && r.osl === row.osl;
+}
+
 /**
  * The matrix entry of an inferred row: same system family, backend, model, precision and ISL/OSL, the same GPUs
  * per prefill and per decode worker (for entries whose rows carry placeholder columns, the same serving image
@@ -34,17 +42,11 @@ export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRec
   const d = row.decode;
   if (row.mode !== 'disagg' || p === null || d === null || p.workers !== null || d.workers !== null) return null;
   if (protocolOf(row).harness !== 'inferencex') return null;
-  const model = modelFamily(row.modelPath);
-  const family = row.system.replace(/_sxm$/, '');
   const image = servingImageOf(row.source);
+  const sameShape = entryOfShape(row);
   const candidates = recipes.filter(
     (r) =>
-      r.system === family &&
-      r.backend === row.backend &&
-      r.model === model &&
-      r.precision === row.precision &&
-      r.isl === row.isl &&
-      r.osl === row.osl &&
+      sameShape(r) &&
       (r.placeholderColumns === true ? r.image === image : r.prefill.gpus === p.tp * p.dp && r.decode.gpus === d.tp * d.dp),
   );
   const distance = (r: DisaggRecipe): number => concurrencyGap(r.concurrencies, row.concurrency);
@@ -84,19 +86,9 @@ export function placeholderLayoutOf(
   const d = row.decode;
   if (row.mode !== 'disagg' || p === null || d === null || p.workers === null || d.workers === null) return null;
   const image = servingImageOf(row.source);
-  const family = row.system.replace(/_sxm$/, '');
+  const sameShape = entryOfShape(row);
   const candidates = recipes.filter(
-    (r) =>
-      r.placeholderColumns === true &&
-      r.image === image &&
-      r.system === family &&
-      r.backend === row.backend &&
-      r.model === modelFamily(row.modelPath) &&
-      r.precision === row.precision &&
-      r.isl === row.isl &&
-      r.osl === row.osl &&
-      r.prefill.workers === p.workers &&
-      r.decode.workers === d.workers,
+    (r) => r.placeholderColumns === true && r.image === image && sameShape(r) && r.prefill.workers === p.workers && r.decode.workers === d.workers,
   );
   if (candidates.length === 0) return null;
   const distance = (r: DisaggRecipe): number => concurrencyGap(r.concurrencies, row.concurrency);
