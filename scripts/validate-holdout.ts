@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { parseValidationCsv, type ValidationRow } from '../src/validate/rows.js';
+import { inheritTwinImages } from '../src/validate/twins.js';
 import { CLIENT_JITTER_S, ENGINE_TIMING_ALTERNATIVE, type ReplayOverrides } from '../src/validate/deployment.js';
 import { protocolOf } from '../src/validate/protocol.js';
 import type { RowPrediction } from '../src/validate/run-rows.js';
@@ -27,7 +28,7 @@ const opt = (name: string): string | undefined => {
 const file = opt('--data') ?? new URL('../../data/validation/silicon_dev.csv', import.meta.url).pathname;
 const jobs = Number(opt('--jobs') ?? os.availableParallelism());
 
-const rows = parseValidationCsv(fs.readFileSync(file, 'utf8'), file).flatMap((p) => (p.ok ? [p.row] : []));
+const rows = inheritTwinImages(parseValidationCsv(fs.readFileSync(file, 'utf8'), file).flatMap((p) => (p.ok ? [p.row] : [])));
 const alternative: ReplayOverrides = {
   timing: Object.fromEntries(Object.entries(ENGINE_TIMING_ALTERNATIVE).map(([b, t]) => [`${b}/inferencex`, t])),
 };

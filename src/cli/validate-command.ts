@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import { UsageError } from '../core/errors.js';
 import { parseValidationCsv, type ValidationRow } from '../validate/rows.js';
+import { inheritTwinImages } from '../validate/twins.js';
 import { predictionsCsv, summariseValidation, unparsedPrediction, type RowPrediction, type ValidationSummary } from '../validate/run-rows.js';
 import type { GroupSummary } from '../validate/stats.js';
 import { defaultJobs, parseJobs } from './evaluator.js';
@@ -56,6 +57,9 @@ export async function validateCommand(opts: ValidateOptions): Promise<void> {
     }
     return unparsedPrediction(p);
   });
+  // Copied results take the serving image of the rows they repeat (twins.ts).
+  const withImages = inheritTwinImages(rows.map((r) => r.row));
+  rows.forEach((r, i) => (r.row = withImages[i]!));
   for (const [index, pred] of await predictAll(rows, jobs)) preds[index] = pred;
   const all = preds as RowPrediction[];
   if (opts.out) writeUserFile(opts.out, predictionsCsv(all), '--out');

@@ -14,7 +14,7 @@ import { builtinModelIds, loadModel } from './load.js';
  */
 let deps: ReplayDeps | null = null;
 
-function replayDeps(): ReplayDeps {
+export function replayDeps(): ReplayDeps {
   if (deps) return deps;
   const catalog = Catalog.builtin();
   const ids = new Map(builtinModelIds().map((m) => [m.toLowerCase(), m]));

@@ -16,6 +16,7 @@ import {
   TOKENIZE_S_PER_PROMPT_TOKEN,
   widerWorkers,
 } from './deployment.js';
+import { validationRow } from './fixtures-for-tests.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 const role = (r: Partial<RoleConfig>): RoleConfig => ({ batch: null, workers: null, tp: 1, pp: 1, dp: 1, moeTp: null, ep: 1, ...r });
@@ -97,29 +98,7 @@ test('inconsistent parallelism is an error with its reason', () => {
   assert.match(pp as string, /pp_size 200 exceeds/);
 });
 
-const row = (r: Partial<ValidationRow>): ValidationRow => ({
-  id: 'x',
-  line: 2,
-  backend: 'trtllm',
-  backendVersion: '',
-  modelPath: '',
-  system: 'b200_sxm',
-  precision: 'fp8',
-  mode: 'agg',
-  isl: 1024,
-  osl: 1024,
-  gemmQuantMode: 'fp8',
-  moeQuantMode: 'fp8',
-  concurrency: 1,
-  source: '',
-  numGpus: null,
-  agg: role({}),
-  prefill: null,
-  decode: null,
-  measuredTtftMs: 1,
-  measuredTpotMs: 1,
-  ...r,
-});
+const row = (r: Partial<ValidationRow>): ValidationRow => validationRow({ agg: role({}), ...r });
 
 test('precision: block-scaled fp8 checkpoints run fp8_block kernels; TensorRT-LLM quantised keeps an fp8 KV cache', () => {
   const p = precisionOf(row({}), deepseekV3(), b200(), true);
@@ -239,4 +218,17 @@ test('MTP is read from the recipe image, compared whole: three drafts, one with 
   assert.equal(speculativeRecipe(mtpRow(image.replace('post3', 'post2')), 'trtllm', 1), null);
   assert.equal(speculativeRecipe(mtpRow(`${image}-debug`), 'trtllm', 1), null);
   assert.equal(speculativeRecipe(mtpRow(image), 'sglang', 1), null);
+});
+
+test('Qwen3.5 on SGLang v0.5.9-cu130 is the EAGLE recipe (three drafts); its plain images are not', () => {
+  const qwen = (source: string): ValidationRow => ({ modelPath: 'Qwen/Qwen3.5-397B-A17B', source } as ValidationRow);
+  const mtp = 'source_file=2026-03-25.csv; image=lmsysorg/sglang:v0.5.9-cu130';
+  assert.equal(speculativeRecipe(qwen(mtp), 'sglang', 1)?.draftTokens, 3);
+  assert.equal(speculativeRecipe(qwen(`${mtp}-amd64`), 'sglang', 1), null);
+  assert.equal(speculativeRecipe(qwen(mtp.replace('cu130', 'cu129-amd64')), 'sglang', 1), null);
+  // DeepSeek ran both its recipes on that image: it tells nothing there.
+  assert.equal(speculativeRecipe({ modelPath: 'deepseek-ai/DeepSeek-R1', source: mtp } as ValidationRow, 'sglang', 1), null);
+  // A copied result without provenance runs what its original ran (twins.ts).
+  const copy = { modelPath: 'Qwen/Qwen3.5-397B-A17B', source: 'source_file=x.csv', twinImage: { image: 'sglang:v0.5.9-cu130', twinId: 'a' } } as ValidationRow;
+  assert.equal(speculativeRecipe(copy, 'sglang', 1)?.draftTokens, 3);
 });

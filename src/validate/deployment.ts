@@ -4,11 +4,11 @@ import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
 import { acceptedTokensPerStep, speculativeStepCost } from '../perf/speculative.js';
-import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment, servingImageOf } from './inferred-recipes.js';
+import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment, rowImageOf } from './inferred-recipes.js';
 import { asDisaggregated, multinodeEntryOf } from './multinode-exports.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
 import { drawRequests, protocolOf, type BenchProtocol } from './protocol.js';
-import { sglangRecipeTiming, trtllmRecipeTiming } from './recipes.js';
+import { sglangMemoryRecipe, sglangRecipeTiming, trtllmRecipeTiming } from './recipes.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 /** What replaying a row needs from outside (the CLI resolves files; tests pass fixtures). */
@@ -250,6 +250,14 @@ const BACKENDS: readonly Backend[] = ['trtllm', 'vllm', 'sglang'];
  * (SemiAnalysisAI/InferenceX `.github/configs/nvidia-master.yaml`: `dsr1-fp4-b200-trt-mtp` and
  * `dsr1-fp8-b200-trt-mtp` run `tensorrt-llm/release:1.2.0rc6.post3`, their non-MTP twins `…rc6.post2`; "MTP=3, or
  * MTP=1 when DP_ATTN=true"). The rows do not say whether MTP was on; the image does.
+ *
+ * Qwen3.5-397B FP8 on SGLang `v0.5.9-cu130`: the `qwen3.5-fp8-b200-sglang-mtp` recipe (InferenceX PR #898,
+ * `benchmarks/single_node/qwen3.5_fp8_b200_mtp.sh`: EAGLE `--speculative-num-steps 3 --speculative-num-draft-tokens 4
+ * --speculative-eagle-topk 1`). Its runs are the only TP 4 / EP 1 rows of that model: the plain recipe's search space
+ * has TP 4 only with EP 4, and TP 8 (nvidia-master.yaml @ 0004cf5f), and runs on `…-cu130-amd64` or
+ * `…-cu129-amd64`. The same shape on B300 under the plain recipe measures 8.65 ms TPOT at 4 clients against 5.31 on
+ * this image (docs/validation.md, "Speculative decoding"). Its draft is Qwen3.5's single MTP layer re-applied, as
+ * DeepSeek's is: MTP_ACCEPTANCE is carried over.
  */
 export const SPECULATIVE_RECIPES: readonly {
   readonly backend: Backend;
@@ -258,7 +266,10 @@ export const SPECULATIVE_RECIPES: readonly {
   readonly image: string;
   readonly draftTokens: number;
   readonly draftTokensWithAttentionDp: number;
-}[] = [{ backend: 'trtllm', model: /deepseek-r1/i, image: 'release:1.2.0rc6.post3', draftTokens: 3, draftTokensWithAttentionDp: 1 }];
+}[] = [
+  { backend: 'trtllm', model: /deepseek-r1/i, image: 'release:1.2.0rc6.post3', draftTokens: 3, draftTokensWithAttentionDp: 1 },
+  { backend: 'sglang', model: /qwen3\.5/i, image: 'sglang:v0.5.9-cu130', draftTokens: 3, draftTokensWithAttentionDp: 3 },
+];
 
 /**
  * Acceptance of DeepSeek MTP drafts, per draft position (conditional on the previous draft being accepted):
@@ -279,7 +290,7 @@ export function speculativeRecipe(
   backend: Backend,
   attentionDp: number,
 ): { draftTokens: number; acceptance: readonly number[] } | null {
-  const image = servingImageOf(row.source);
+  const image = rowImageOf(row);
   const r = SPECULATIVE_RECIPES.find((x) => x.backend === backend && x.model.test(row.modelPath) && x.image === image);
   if (!r) return null;
   return { draftTokens: attentionDp > 1 ? r.draftTokensWithAttentionDp : r.draftTokens, acceptance: MTP_ACCEPTANCE };
@@ -585,14 +596,20 @@ function blockScaledCheckpoint(model: ModelArch): boolean {
 /**
  * KV-cache bytes of one instance, as each engine sizes it (docs/validation.md, "Memory"): TensorRT-LLM gives the
  * KV cache `free_gpu_memory_fraction` = 0.9 of what the weights and activations leave; vLLM
- * (`gpu_memory_utilization`) and SGLang (`mem_fraction_static`) cap weights + KV at 0.9 of the memory. A
- * measured deployment whose weights do not fit under that cap ran with a higher one: 0.95, then 0.98.
+ * (`gpu_memory_utilization`) and SGLang (`mem_fraction_static`) cap weights + KV at 0.9 of the memory, or at the
+ * fraction the deployment's recipe sets (`recipeFraction`). A measured deployment whose weights do not fit under
+ * that cap ran with a higher one: 0.95, then 0.98.
  */
-export function kvCacheBytes(ctx: PerfContext, backend: Backend, deps: Pick<ReplayDeps, 'memoryPlan'>): { bytes: number; plan: MemoryPlan } | string {
+export function kvCacheBytes(
+  ctx: PerfContext,
+  backend: Backend,
+  deps: Pick<ReplayDeps, 'memoryPlan'>,
+  recipeFraction: number | null = null,
+): { bytes: number; plan: MemoryPlan } | string {
   const whole = deps.memoryPlan(ctx, { reserveFraction: 0 });
   if (!whole.fits) return whole.reason ?? 'the model does not fit';
   if (backend === 'trtllm') return { bytes: 0.9 * whole.kvCapacityBytes, plan: whole };
-  for (const fraction of [0.9, 0.95, 0.98]) {
+  for (const fraction of recipeFraction !== null ? [recipeFraction, 0.95, 0.98] : [0.9, 0.95, 0.98]) {
     const plan = deps.memoryPlan(ctx, { reserveFraction: 1 - fraction });
     if (plan.fits) return { bytes: plan.kvCapacityBytes, plan };
   }
@@ -632,9 +649,13 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   const backend = BACKENDS.find((b) => b === row.backend);
   if (!backend) return fail(`unknown backend ${JSON.stringify(row.backend)} (accepted: ${BACKENDS.join(', ')})`);
   if (!model) return fail(`unknown model ${JSON.stringify(row.modelPath)} (no config.json shipped for it)`);
-  const prec = precisionOf(row, model, device, blockScaledCheckpoint(model));
-  if (typeof prec === 'string') return fail(prec);
+  const prec0 = precisionOf(row, model, device, blockScaledCheckpoint(model));
+  if (typeof prec0 === 'string') return fail(prec0);
   const protocol = overrides.protocol ?? protocolOf(row);
+  // InferenceX's SGLang scripts set the KV-cache dtype and the memory fraction per model, GPU and checkpoint
+  // (recipes.ts SGLANG_INFERENCEX_MEMORY).
+  const memRecipe = backend === 'sglang' && protocol.harness === 'inferencex' && row.mode === 'agg' ? sglangMemoryRecipe(row.modelPath, row.system, row.precision) : null;
+  const prec = memRecipe?.kvFp8 ? { ...prec0, kv: 'fp8' as Dtype } : prec0;
   const c = row.concurrency;
   const generated = row.mode === 'agg' ? { isl: row.isl, maxBatchPerRank: row.agg?.batch ?? c } : null;
   const settings = engineSettings(backend, device, row.mode, protocol.harness, overrides, generated);
@@ -665,7 +686,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     if (resolved.note) notes.push(resolved.note);
     const par = resolved.par;
     const ctx = ctxOf(par);
-    const kv = kvCacheBytes(ctx, backend, deps);
+    const kv = kvCacheBytes(ctx, backend, deps, memRecipe ? memRecipe.memFractionStatic(par.tp) : null);
     if (typeof kv === 'string') return `${what}: ${kv}`;
     const kvTokensPerRank = Math.floor(kv.bytes / kv.plan.kvBytesPerToken / par.dp);
     if (kvTokensPerRank < 1) return `${what}: no room for the KV cache`;

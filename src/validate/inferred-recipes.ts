@@ -42,7 +42,7 @@ export function inferredRecipeOf(row: ValidationRow, recipes: readonly DisaggRec
   const d = row.decode;
   if (row.mode !== 'disagg' || p === null || d === null || p.workers !== null || d.workers !== null) return null;
   if (protocolOf(row).harness !== 'inferencex') return null;
-  const image = servingImageOf(row.source);
+  const image = rowImageOf(row);
   const sameShape = entryOfShape(row);
   const candidates = recipes.filter(
     (r) =>
@@ -70,6 +70,11 @@ export function servingImageOf(source: string): string | null {
   return path === undefined ? null : path.slice(path.lastIndexOf('/') + 1);
 }
 
+/** The serving image of a row: its provenance's, else that of the rows it repeats (twins.ts). */
+export function rowImageOf(row: ValidationRow): string | null {
+  return servingImageOf(row.source) ?? row.twinImage?.image ?? null;
+}
+
 /**
  * A fully given disaggregated row whose serving image is one whose matrix entries and rows carry placeholder
  * parallelism columns (GB200 SGLang, December 2025: "tp/ep/dp-attn do nothing because they are hardcoded" in the
@@ -85,7 +90,7 @@ export function placeholderLayoutOf(
   const p = row.prefill;
   const d = row.decode;
   if (row.mode !== 'disagg' || p === null || d === null || p.workers === null || d.workers === null) return null;
-  const image = servingImageOf(row.source);
+  const image = rowImageOf(row);
   const sameShape = entryOfShape(row);
   const candidates = recipes.filter(
     (r) => r.placeholderColumns === true && r.image === image && sameShape(r) && r.prefill.workers === p.workers && r.decode.workers === d.workers,

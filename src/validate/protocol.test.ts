@@ -3,30 +3,20 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { AICONFIGURATOR_PROTOCOL, drawRequests, INFERENCEX_PROTOCOL, protocolOf } from './protocol.js';
+import { validationRow } from './fixtures-for-tests.js';
 import { parseValidationCsv, type ValidationRow } from './rows.js';
 
-const rowFrom = (source: string): ValidationRow => ({
-  id: 'x',
-  line: 2,
-  backend: 'sglang',
-  backendVersion: '0.5.9',
-  modelPath: 'Qwen/Qwen3.5-397B-A17B',
-  system: 'b200_sxm',
-  precision: 'fp8',
-  mode: 'agg',
-  isl: 1024,
-  osl: 1024,
-  gemmQuantMode: '',
-  moeQuantMode: '',
-  concurrency: 8,
-  source,
-  numGpus: null,
-  agg: { batch: 8, workers: null, tp: 8, pp: 1, dp: 1, moeTp: 8, ep: 1 },
-  prefill: null,
-  decode: null,
-  measuredTtftMs: 1,
-  measuredTpotMs: 1,
-});
+const rowFrom = (source: string): ValidationRow =>
+  validationRow({
+    backend: 'sglang',
+    backendVersion: '0.5.9',
+    modelPath: 'Qwen/Qwen3.5-397B-A17B',
+    gemmQuantMode: '',
+    moeQuantMode: '',
+    concurrency: 8,
+    source,
+    agg: { batch: 8, workers: null, tp: 8, pp: 1, dp: 1, moeTp: 8, ep: 1 },
+  });
 
 test("the aiconfigurator harness is told by its gap-analysis tree, not by a file's name", () => {
   const aic = 'source_file=/Users/x/projects/aic-auto-gap-analysis/data/h100_sxm/trtllm/1.0.0rc3/Qwen_Qwen3-32B.csv';

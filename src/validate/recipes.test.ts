@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IMMEDIATE_TIMING } from './bench-engine.js';
-import { sglangRecipeTiming, trtllmRecipeTiming, type RecipeShape } from './recipes.js';
+import { sglangMemoryRecipe, sglangRecipeTiming, trtllmRecipeTiming, type RecipeShape } from './recipes.js';
 
 const base = { ...IMMEDIATE_TIMING, admitLagSteps: 1, batchWaitSteps: 20, batchWaitTokenRatio: 0.9, dpBalanceSteps: 10 };
 const shape = (over: Partial<RecipeShape>): RecipeShape => ({
@@ -44,4 +44,16 @@ test('SGLang recipes poll every 10 steps below 16 clients and every 30 from 16; 
   assert.equal(sglangRecipeTiming(every30, 4).firstTokenHoldSteps, 9);
   const everyStep = { ...every30, recvIntervalSteps: 1 };
   assert.equal(sglangRecipeTiming(everyStep, 4).recvIntervalSteps, 1);
+});
+
+test('SGLang memory recipes: FP8 KV on Blackwell quantised checkpoints, not on DeepSeek H200 nor BF16', () => {
+  const dsFp8 = sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'b200_sxm', 'fp8')!;
+  assert.equal(dsFp8.kvFp8, true);
+  assert.equal(dsFp8.memFractionStatic(8), 0.82);
+  assert.equal(dsFp8.memFractionStatic(4), 0.95);
+  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h200_sxm', 'fp8')!.kvFp8, false);
+  assert.equal(sglangMemoryRecipe('Qwen/Qwen3.5-397B-A17B', 'b200_sxm', 'bf16')!.kvFp8, false);
+  assert.equal(sglangMemoryRecipe('Qwen/Qwen3.5-397B-A17B', 'h200_sxm', 'fp8')!.kvFp8, true);
+  assert.equal(sglangMemoryRecipe('openai/gpt-oss-120b', 'b200_sxm', 'fp4'), null);
+  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h100_sxm', 'fp8'), null);
 });

@@ -80,3 +80,97 @@ export function sglangRecipeTiming(base: EngineTiming, clients: number): EngineT
     ? { ...base, recvIntervalSteps: SGLANG_RECV_INTERVAL_FEW_CLIENTS }
     : base;
 }
+
+/** KV-cache dtype and memory fraction an InferenceX SGLang script sets. */
+export interface SglangMemoryRecipe {
+  /** The scripts the settings are read from. */
+  readonly scripts: string;
+  readonly model: RegExp;
+  /** Systems (catalog ids) the scripts serve. */
+  readonly systems: readonly string[];
+  /** Row precisions (checkpoints) the scripts serve. */
+  readonly precisions: readonly string[];
+  /** `--kv-cache-dtype fp8_e4m3`: true; not passed (the checkpoint's dtype): false. */
+  readonly kvFp8: boolean;
+  /** `--mem-fraction-static`, by the engine's attention TP degree. */
+  readonly memFractionStatic: (attentionTp: number) => number;
+}
+
+/**
+ * `--kv-cache-dtype` and `--mem-fraction-static` of InferenceX's single-node SGLang scripts
+ * (SemiAnalysisAI/InferenceX `benchmarks/`, `benchmarks/single_node/`; docs/validation.md, "Engines"). The
+ * Blackwell scripts for quantised checkpoints and the Qwen3.5 H200 one keep the KV cache in FP8; DeepSeek on H200
+ * and the BF16 checkpoints leave it at the checkpoint's dtype. DeepSeek FP8 on four GPUs (8k/1k only) raises the
+ * fraction to 0.95 to leave its KV cache room at all.
+ */
+export const SGLANG_INFERENCEX_MEMORY: readonly SglangMemoryRecipe[] = [
+  {
+    scripts: 'dsr1_fp8_b200.sh, dsr1_fp8_b300.sh',
+    model: /deepseek-(r1|v3)/i,
+    systems: ['b200_sxm', 'b300_sxm'],
+    precisions: ['fp8'],
+    kvFp8: true,
+    memFractionStatic: (tp) => (tp >= 8 ? 0.82 : 0.95),
+  },
+  {
+    scripts: 'dsr1_fp4_b200.sh, dsr1_fp4_b300.sh',
+    model: /deepseek-(r1|v3)/i,
+    systems: ['b200_sxm', 'b300_sxm'],
+    precisions: ['fp4'],
+    kvFp8: true,
+    memFractionStatic: () => 0.85,
+  },
+  {
+    scripts: 'dsr1_fp8_h200.sh',
+    model: /deepseek-(r1|v3)/i,
+    systems: ['h200_sxm'],
+    precisions: ['fp8'],
+    kvFp8: false,
+    memFractionStatic: () => 0.82,
+  },
+  {
+    scripts: 'single_node/qwen3.5_fp8_b200.sh',
+    model: /qwen3\.5/i,
+    systems: ['b200_sxm'],
+    precisions: ['fp8'],
+    kvFp8: true,
+    memFractionStatic: () => 0.82,
+  },
+  {
+    scripts: 'single_node/qwen3.5_fp8_b300.sh, qwen3.5_fp8_h200.sh',
+    model: /qwen3\.5/i,
+    systems: ['b300_sxm', 'h200_sxm'],
+    precisions: ['fp8'],
+    kvFp8: true,
+    memFractionStatic: () => 0.8,
+  },
+  {
+    scripts: 'single_node/qwen3.5_fp4_b200.sh',
+    model: /qwen3\.5/i,
+    systems: ['b200_sxm'],
+    precisions: ['fp4'],
+    kvFp8: true,
+    memFractionStatic: () => 0.85,
+  },
+  {
+    scripts: 'single_node/qwen3.5_fp4_b300.sh',
+    model: /qwen3\.5/i,
+    systems: ['b300_sxm'],
+    precisions: ['fp4'],
+    kvFp8: true,
+    memFractionStatic: () => 0.8,
+  },
+  {
+    scripts: 'single_node/qwen3.5_bf16_b200.sh, qwen3.5_bf16_b300.sh',
+    model: /qwen3\.5/i,
+    systems: ['b200_sxm', 'b300_sxm'],
+    precisions: ['bf16', ''],
+    kvFp8: false,
+    memFractionStatic: () => 0.82,
+  },
+];
+
+/** The memory settings of the InferenceX SGLang script for a row's model, GPU and checkpoint, or null. */
+export function sglangMemoryRecipe(modelPath: string, system: string, precision: string): SglangMemoryRecipe | null {
+  return SGLANG_INFERENCEX_MEMORY.find((r) => r.model.test(modelPath) && r.systems.includes(system) && r.precisions.includes(precision)) ?? null;
+}

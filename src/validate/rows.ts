@@ -43,6 +43,11 @@ export interface ValidationRow {
   /** Measured TTFT and TPOT (ms); null when the file leaves them empty (then only a prediction is made). */
   readonly measuredTtftMs: number | null;
   readonly measuredTpotMs: number | null;
+  /**
+   * The serving image of rows this row repeats the measurement of, when its own provenance names none
+   * (twins.ts inheritTwinImages): last path segment, and the id of one such row.
+   */
+  readonly twinImage?: { readonly image: string; readonly twinId: string };
 }
 
 export type ParsedRow =
