@@ -32,4 +32,8 @@ test('speculative step: k + 1 tokens per decode sequence through the model, plus
   close(spec(decode).totalS, 24e-3 + 1.8e-3, 'decode step');
   const prefill: StepShape = { ...decode, numTokens: 100, numSeqs: 1, numPrefillSeqs: 1, prefillTokens: 100, numDecodeSeqs: 0, decodeKvTokens: 0 };
   close(spec(prefill).totalS, cost(prefill).totalS, 'prefill-only step unchanged');
+  // Host work the engine does not overlap: 0.2 ms per decoding sequence per round, on top.
+  const exposed = speculativeStepCost(cost, { draftTokens: 3, acceptance: 0.85, mainLayers: 10, hostPerSeqS: 0.2e-3 });
+  close(exposed(decode).totalS, 24e-3 + 1.8e-3 + 4 * 0.2e-3, 'decode step with exposed host work');
+  close(exposed(prefill).totalS, cost(prefill).totalS, 'no decoding sequence, no such work');
 });

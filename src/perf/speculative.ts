@@ -16,6 +16,11 @@ export interface SpeculativeConfig {
   readonly acceptance: number | readonly number[];
   /** Decoder layers of the main model (the draft head is one such layer, run once per draft token). */
   readonly mainLayers: number;
+  /**
+   * Host seconds per decoding sequence per verification that the engine does not overlap with the GPU (0 when its
+   * scheduler overlaps speculative steps too).
+   */
+  readonly hostPerSeqS?: number;
 }
 
 /** α of draft position i (1-based): the curve's value there, its last value beyond its end. */
@@ -64,7 +69,7 @@ export function speculativeStepCost(cost: (s: StepShape) => StepTime, spec: Spec
       numDecodeSeqs: s.numDecodeSeqs,
       decodeKvTokens: s.decodeKvTokens,
     });
-    const draftS = k * layerShare * plainDecode.totalS;
+    const draftS = k * layerShare * plainDecode.totalS + (spec.hostPerSeqS ?? 0) * s.numDecodeSeqs;
     return { ...verify, totalS: verify.totalS + draftS, overheadS: verify.overheadS + draftS };
   };
 }

@@ -12,7 +12,9 @@ import {
   precisionOf,
   resolveRole,
   SGLANG_DEFAULT_RECV_DEVICES,
+  SGLANG_SPEC_HOST_PER_SEQ_S,
   speculativeRecipe,
+  specHostPerSeqS,
   TOKENIZE_S_PER_PROMPT_TOKEN,
   widerWorkers,
 } from './deployment.js';
@@ -228,6 +230,9 @@ test('Qwen3.5 on SGLang v0.5.9-cu130 is the EAGLE recipe (three drafts); its pla
   assert.equal(speculativeRecipe(qwen(mtp.replace('cu130', 'cu129-amd64')), 'sglang', 1), null);
   // DeepSeek ran both its recipes on that image: it tells nothing there.
   assert.equal(speculativeRecipe({ modelPath: 'deepseek-ai/DeepSeek-R1', source: mtp } as ValidationRow, 'sglang', 1), null);
+  // SGLang's EAGLE worker of these images runs without the overlap scheduler: its host work per sequence shows.
+  assert.equal(specHostPerSeqS('sglang'), SGLANG_SPEC_HOST_PER_SEQ_S);
+  assert.equal(specHostPerSeqS('trtllm'), 0);
   // A copied result without provenance runs what its original ran (twins.ts).
   const copy = { modelPath: 'Qwen/Qwen3.5-397B-A17B', source: 'source_file=x.csv', twinImage: { image: 'sglang:v0.5.9-cu130', twinId: 'a' } } as ValidationRow;
   assert.equal(speculativeRecipe(copy, 'sglang', 1)?.draftTokens, 3);

@@ -284,6 +284,21 @@ export const SPECULATIVE_RECIPES: readonly {
  */
 export const MTP_ACCEPTANCE: readonly number[] = [0.85, 0.47];
 
+/**
+ * Host seconds per sequence per verification round that SGLang's EAGLE worker leaves exposed. The images these rows
+ * ran (v0.5.x without `SGLANG_ENABLE_SPEC_V2`) run speculative decoding without the overlap scheduler
+ * (sgl-project/sglang PR #9588: "speculative decoding currently does not support overlap scheduling"), so the
+ * scheduler's per-request work of a round — verification bookkeeping, output processing, the next batch's
+ * preparation — adds to the GPU time instead of hiding under it. No independent figure for it is at hand: 0.2 ms was
+ * chosen among 0.1 / 0.2 / 0.3 ms on the fully given SGLang MTP rows (Qwen3.5); the inferred DeepSeek SGLang MTP
+ * rows, not used in the choice, check it (docs/validation.md, "Speculative decoding"). TensorRT-LLM overlaps its
+ * MTP steps: 0.
+ */
+export const SGLANG_SPEC_HOST_PER_SEQ_S = 0.2e-3;
+
+/** Exposed host seconds per sequence per speculative round on a backend. */
+export const specHostPerSeqS = (backend: Backend): number => (backend === 'sglang' ? SGLANG_SPEC_HOST_PER_SEQ_S : 0);
+
 /** The speculative decoding a row's recipe ran, or null. */
 export function speculativeRecipe(
   row: ValidationRow,
@@ -733,7 +748,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
           : agg;
     const spec = speculativeRecipe(row, backend, dp);
     if (spec) notes.push(`MTP ${spec.draftTokens} draft token(s) (recipe image), acceptance ${spec.acceptance.join(' / ')} by position`);
-    const colocated = spec ? withSpeculation(basePool, b.cost, spec, model.numLayers) : basePool;
+    const colocated = spec ? withSpeculation(basePool, b.cost, { ...spec, hostPerSeqS: specHostPerSeqS(backend) }, model.numLayers) : basePool;
     return {
       ok: true,
       topology: { kind: 'colocated', pool: colocated },
@@ -818,7 +833,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
       kind: 'pd',
       prefill: pool(pb, workers.prefillWorkers, prefillPerRank, 'prefill-only'),
       // The response streams from the decode worker: the first token leaves with its first decode step.
-      decode: draftTokens > 0 ? withSpeculation(decodePool, db.cost, { draftTokens, acceptance: MTP_ACCEPTANCE }, model.numLayers) : decodePool,
+      decode: draftTokens > 0 ? withSpeculation(decodePool, db.cost, { draftTokens, acceptance: MTP_ACCEPTANCE, hostPerSeqS: specHostPerSeqS(backend) }, model.numLayers) : decodePool,
       kvTransferS: (tokens) => latencyS + (tokens * kvBytesPerToken) / (bw * senders),
     },
     workload,
@@ -836,7 +851,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
 function withSpeculation(
   p: PoolSpec,
   cost: (s: StepShape) => StepTime,
-  spec: { readonly draftTokens: number; readonly acceptance: number | readonly number[] },
+  spec: { readonly draftTokens: number; readonly acceptance: number | readonly number[]; readonly hostPerSeqS?: number },
   mainLayers: number,
 ): PoolSpec {
   return { ...p, tokensPerDecodeStep: acceptedTokensPerStep(spec.draftTokens, spec.acceptance), stepCost: speculativeStepCost(cost, { ...spec, mainLayers }) };
