@@ -222,6 +222,15 @@ test('MTP is read from the recipe image, compared whole: three drafts, one with 
   assert.equal(speculativeRecipe(mtpRow(image), 'sglang', 1), null);
 });
 
+test('TensorRT-LLM 1.1.0rc2.post2 DeepSeek runs are MTP only on the day of the MTP keys\' first sweep', () => {
+  const ds = (measured: string): ValidationRow =>
+    ({ modelPath: 'deepseek-ai/DeepSeek-R1', source: `source_file=2026-04-06.csv; model=DeepSeek-R1; measured=${measured}T00:00:00.000Z; image=nvcr.io#nvidia/tensorrt-llm/release:1.1.0rc2.post2` } as ValidationRow);
+  assert.equal(speculativeRecipe(ds('2026-01-14'), 'trtllm', 1)?.draftTokens, 3);
+  assert.equal(speculativeRecipe(ds('2026-01-14'), 'trtllm', 8)?.draftTokens, 1);
+  assert.equal(speculativeRecipe(ds('2025-12-15'), 'trtllm', 1), null);
+  assert.equal(speculativeRecipe({ modelPath: 'deepseek-ai/DeepSeek-R1', source: 'image=nvcr.io#nvidia/tensorrt-llm/release:1.1.0rc2.post2' } as ValidationRow, 'trtllm', 1), null);
+});
+
 test('Qwen3.5 on SGLang v0.5.9-cu130 is the EAGLE recipe (three drafts); its plain images are not', () => {
   const qwen = (source: string): ValidationRow => ({ modelPath: 'Qwen/Qwen3.5-397B-A17B', source } as ValidationRow);
   const mtp = 'source_file=2026-03-25.csv; image=lmsysorg/sglang:v0.5.9-cu130';

@@ -258,16 +258,26 @@ const BACKENDS: readonly Backend[] = ['trtllm', 'vllm', 'sglang'];
  * `…-cu129-amd64`. The same shape on B300 under the plain recipe measures 8.65 ms TPOT at 4 clients against 5.31 on
  * this image (docs/validation.md, "Speculative decoding"). Its draft is Qwen3.5's single MTP layer re-applied, as
  * DeepSeek's is: MTP_ACCEPTANCE is carried over.
+ *
+ * DeepSeek-R1 on TensorRT-LLM `release:1.1.0rc2.post2` measured on 2026-01-14: that image served the plain and the
+ * MTP recipes alike, but InferenceX sweeps the config keys a merged PR's changelog entry names, and PR #392 ("Add MTP
+ * Benchmark Support for DeepSeek-R1 TRT", opened 2026-01-07) named exactly `dsr1-fp4-b200-trt-mtp`,
+ * `dsr1-fp8-b200-trt-mtp` and `dsr1-fp8-h200-trt-mtp` — the three (GPU, checkpoint) pairs of that day's rows. The
+ * plain keys' next sweeps are the `…rc6.post2` rows of 2026-01-29 and 2026-02-03 (PRs #594, #620); the
+ * `…rc2.post2` rows of 2025-12-15 predate the MTP keys (docs/validation.md, "Speculative decoding").
  */
 export const SPECULATIVE_RECIPES: readonly {
   readonly backend: Backend;
   readonly model: RegExp;
   /** Last path segment of the serving image (inferred-recipes.ts servingImageOf), compared whole. */
   readonly image: string;
+  /** The day the runs were measured (`measured=` of the provenance), when the image alone does not tell. */
+  readonly measuredOn?: string;
   readonly draftTokens: number;
   readonly draftTokensWithAttentionDp: number;
 }[] = [
   { backend: 'trtllm', model: /deepseek-r1/i, image: 'release:1.2.0rc6.post3', draftTokens: 3, draftTokensWithAttentionDp: 1 },
+  { backend: 'trtllm', model: /deepseek-r1/i, image: 'release:1.1.0rc2.post2', measuredOn: '2026-01-14', draftTokens: 3, draftTokensWithAttentionDp: 1 },
   { backend: 'sglang', model: /qwen3\.5/i, image: 'sglang:v0.5.9-cu130', draftTokens: 3, draftTokensWithAttentionDp: 3 },
 ];
 
@@ -306,7 +316,10 @@ export function speculativeRecipe(
   attentionDp: number,
 ): { draftTokens: number; acceptance: readonly number[] } | null {
   const image = rowImageOf(row);
-  const r = SPECULATIVE_RECIPES.find((x) => x.backend === backend && x.model.test(row.modelPath) && x.image === image);
+  const day = /(?:^|;)\s*measured=(\d{4}-\d{2}-\d{2})/.exec(row.source)?.[1];
+  const r = SPECULATIVE_RECIPES.find(
+    (x) => x.backend === backend && x.model.test(row.modelPath) && x.image === image && (x.measuredOn === undefined || x.measuredOn === day),
+  );
   if (!r) return null;
   return { draftTokens: attentionDp > 1 ? r.draftTokensWithAttentionDp : r.draftTokens, acceptance: MTP_ACCEPTANCE };
 }
