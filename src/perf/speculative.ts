@@ -49,7 +49,8 @@ export function acceptedTokensPerStep(draftTokens: number, acceptance: number | 
 /**
  * The step cost of an engine running speculative decoding, from the plain step cost: decode sequences feed k + 1
  * tokens through every GEMM, MoE layer and the LM head (their KV reads are shared by the k + 1 queries), and the
- * draft head costs k times one layer's share of the plain decode step. Prefill tokens are unchanged.
+ * draft head costs k times one layer's share of the plain decode step; an engine that does not overlap its host work
+ * with speculative steps adds that work per decoding sequence. Prefill tokens are unchanged.
  */
 export function speculativeStepCost(cost: (s: StepShape) => StepTime, spec: SpeculativeConfig): (s: StepShape) => StepTime {
   const k = spec.draftTokens;
@@ -69,7 +70,8 @@ export function speculativeStepCost(cost: (s: StepShape) => StepTime, spec: Spec
       numDecodeSeqs: s.numDecodeSeqs,
       decodeKvTokens: s.decodeKvTokens,
     });
-    const draftS = k * layerShare * plainDecode.totalS + (spec.hostPerSeqS ?? 0) * s.numDecodeSeqs;
-    return { ...verify, totalS: verify.totalS + draftS, overheadS: verify.overheadS + draftS };
+    const draftS = k * layerShare * plainDecode.totalS;
+    const exposedHostS = (spec.hostPerSeqS ?? 0) * s.numDecodeSeqs;
+    return { ...verify, totalS: verify.totalS + draftS + exposedHostS, overheadS: verify.overheadS + draftS + exposedHostS };
   };
 }

@@ -708,6 +708,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     readonly chips: number;
   }
   const notes: string[] = exported ? [exported.note] : [];
+  if (row.twinImage) notes.push(`serving image ${row.twinImage.image} of row ${row.twinImage.twinId}, whose measurement this row repeats`);
   const build = (role: RoleConfig, what: string): Built | string => {
     const resolved = resolveRole(role, model, what);
     if (typeof resolved === 'string') return resolved;
