@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { AICONFIGURATOR_PROTOCOL, drawRequests, INFERENCEX_PROTOCOL, protocolOf } from './protocol.js';
 import { validationRow } from './fixtures-for-tests.js';
 import { parseValidationCsv, type ValidationRow } from './rows.js';
+import { repeatsMeasurement } from './twins.js';
 
 const rowFrom = (source: string): ValidationRow =>
   validationRow({
@@ -43,19 +44,7 @@ test('the qwen3.5 gap-analysis compilation repeats InferenceX measurements (the 
   const rows = parseValidationCsv(text, 'silicon_dev.csv').flatMap((p) => (p.ok ? [p.row] : []));
   const compiled = rows.filter((r) => r.source.startsWith('source_file=qwen3.5-397b-gap-analysis.csv'));
   const others = rows.filter((r) => !/gap-analysis/.test(r.source));
-  const close = (a: number | null, b: number | null): boolean => a !== null && b !== null && Math.abs(a / b - 1) < 0.002;
-  const twins = compiled.filter((g) =>
-    others.some(
-      (o) =>
-        o.system === g.system &&
-        o.modelPath === g.modelPath &&
-        o.isl === g.isl &&
-        o.osl === g.osl &&
-        o.concurrency === g.concurrency &&
-        close(o.measuredTtftMs, g.measuredTtftMs) &&
-        close(o.measuredTpotMs, g.measuredTpotMs),
-    ),
-  );
+  const twins = compiled.filter((g) => others.some((o) => repeatsMeasurement(o, g)));
   assert.equal(compiled.length, 59);
   assert.equal(twins.length, 58);
 });
