@@ -140,6 +140,22 @@ test('attention-DP ranks spread requests and step together', () => {
   for (let i = 0; i < 4; i++) close(r.ttftMs[i]!, PREFILL_S * 1e3, `ttft ${i}`);
 });
 
+test('attention-DP balancing holds a lone prompt until the engine-wide counter wraps, not for a fixed wait', () => {
+  const run = (dpBalanceSteps: number): Float64Array =>
+    runBenchmark(
+      { kind: 'colocated', pool: pool({ ranks: 2, timing: { ...IMMEDIATE_TIMING, dpBalanceSteps } }) },
+      workload(3, 3, 100, 200, { outputTokens: [200, 200, 11], arrivalS: [0, 0, 0.505], frontendServiceS: [0, 0, 0] }),
+    ).ttftMs;
+  // Both ranks get a prompt at 0: released together. Request 2 lands on one rank mid-step at 0.505 s.
+  close(run(0)[2]!, 105, 'unbalanced');
+  // With balancing the counter has run since the first decode step (0.1 s), one per step, wrapping at 20: the step
+  // composed at 0.51 s is its 42nd, so it reaches 20 again at the 60th (0.69 s), whose prefill ends at 0.79 s —
+  // 18 steps of wait, not the 20 a per-request timer would give.
+  const balanced = run(20);
+  close(balanced[0]!, 100, 'first wave, every rank has a prompt');
+  close(balanced[2]!, 285, 'lone prompt');
+});
+
 test('without chunked prefill a prompt waits for a step with room for all of it', () => {
   // A step costs 1 ms per token. Budget 150, two 100-token prompts sent together: chunked, the first step carries
   // the first prompt and half of the second (150 ms); unchunked, the first prompt alone (100 ms).

@@ -1,3 +1,4 @@
+import { ADP_BALANCE_START, adpBalanceStep, type AdpBalanceCounters } from './adp-balance.js';
 import { decodeStepShape } from '../perf/decode-shape.js';
 import type { StepShape, StepTime } from '../perf/types.js';
 import { EventQueue } from '../sim/event-queue.js';
@@ -48,13 +49,15 @@ export interface EngineTiming {
   readonly batchWaitSteps: number;
   readonly batchWaitTokenRatio: number;
   /**
-   * Attention-DP context balancing (TensorRT-LLM `attention_dp_config.enable_balance`): a rank with new prompts
-   * waits, up to this many steps, until every rank has one, so that the ranks prefill in the same step. 0: off.
+   * Attention-DP context balancing (TensorRT-LLM `attention_dp_config` with `enable_balance`; adp-balance.ts):
+   * `timeout_iters`, the steps new prompts may be held until every rank has one. 0: balancing off.
    */
   readonly dpBalanceSteps: number;
+  /** Its `batching_wait_iters`: steps prompts on every rank wait more while every rank decodes. */
+  readonly dpBatchingWaitSteps: number;
 }
 
-export const IMMEDIATE_TIMING: EngineTiming = { admitLagSteps: 0, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0, dpBalanceSteps: 0 };
+export const IMMEDIATE_TIMING: EngineTiming = { admitLagSteps: 0, recvIntervalSteps: 1, firstTokenHoldSteps: 0, batchWaitSteps: 0, batchWaitTokenRatio: 0, dpBalanceSteps: 0, dpBatchingWaitSteps: 0 };
 
 export interface PoolSpec {
   /** Engine instances behind the router. */
@@ -280,6 +283,8 @@ class Instance {
   kickDue = false;
   /** Index of the next step to run (the step in flight when busy is index − 1). */
   stepIndex = 0;
+  /** Attention-DP balancing's counters as of the last step composed. */
+  adpBalance: AdpBalanceCounters = ADP_BALANCE_START;
   readonly ranks: Rank[];
   constructor(numRanks: number, finishTick: Float64Array, tokensPerStep = 1) {
     this.ranks = [];
@@ -503,7 +508,8 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     let any = false;
     const chunked = spec.chunkedPrefill !== false;
     const decodesUseBudget = spec.decodesUseBudget !== false;
-    const balanceHold = !anyEligible && inst.ranks.length > 1 && spec.timing.dpBalanceSteps > 0 && dpBalanceHolds(inst, spec, step);
+    const balance = !anyEligible && inst.ranks.length > 1 && spec.timing.dpBalanceSteps > 0 ? dpBalance(inst, spec, step) : null;
+    const balanceHold = balance?.hold === true;
     for (const r of inst.ranks) {
       r.stepDecodes = 0;
       r.stepChunkIds.length = 0;
@@ -564,23 +570,21 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
       }
       if (r.numTokens > 0) any = true;
     }
+    if (any && balance) inst.adpBalance = balance.next;
     return any;
   };
 
-  /**
-   * True while attention-DP balancing keeps new prompts back: some rank with room has nothing eligible waiting,
-   * and the oldest eligible prompt has waited fewer than dpBalanceSteps steps.
-   */
-  const dpBalanceHolds = (inst: Instance, spec: PoolSpec, step: number): boolean => {
-    let oldest = INF;
-    let missing = false;
-    for (const r of inst.ranks) {
-      const has = r.waiting.size > 0 && eligibleStep[r.waiting.peek()]! <= step;
-      if (has) oldest = Math.min(oldest, eligibleStep[r.waiting.peek()]!);
-      else if (r.running < spec.maxSeqsPerRank) missing = true;
-    }
-    return missing && oldest !== INF && step - oldest < spec.timing.dpBalanceSteps;
-  };
+  /** This step's attention-DP balancing (adp-balance.ts), from each rank's prompts, decodes and free slots. */
+  const dpBalance = (inst: Instance, spec: PoolSpec, step: number): ReturnType<typeof adpBalanceStep> =>
+    adpBalanceStep(
+      inst.adpBalance,
+      inst.ranks.map((r) => ({
+        hasPrompt: r.prefilling.length > 0 || (r.waiting.size > 0 && eligibleStep[r.waiting.peek()]! <= step),
+        decoding: r.numDecoding > 0,
+        hasFreeSlot: r.running < spec.maxSeqsPerRank,
+      })),
+      { timeoutIters: spec.timing.dpBalanceSteps, batchingWaitIters: spec.timing.dpBatchingWaitSteps },
+    );
 
   /** True while context batching keeps this rank's eligible waiting prompts back (see EngineTiming.batchWait*). */
   const batchWaitHolds = (r: Rank, spec: PoolSpec, step: number): boolean => {

@@ -171,6 +171,7 @@ const timing = (admitLagSteps: number, recvIntervalSteps = 1, firstTokenHoldStep
   batchWaitSteps,
   batchWaitTokenRatio,
   dpBalanceSteps,
+  dpBatchingWaitSteps: 0,
 });
 
 /**
@@ -180,12 +181,13 @@ const timing = (admitLagSteps: number, recvIntervalSteps = 1, firstTokenHoldStep
  * SGLang with `--scheduler-recv-interval 30 --stream-interval 10` (the first token is streamed with the tenth; the
  * scripts poll every 10 steps below 16 clients, recipes.ts sglangRecipeTiming);
  * aiconfigurator's gap runs use the engines' defaults but for TensorRT-LLM's overlap scheduler, which its generator
- * turns on. The values were chosen among those the recipes use by the
+ * turns on. TensorRT-LLM's attention-DP balancing is off, its default, but where a recipe enables it (recipes.ts,
+ * adp-balance.ts). The values were chosen among those the recipes use by the
  * median TTFT error on the dev rows (docs/validation.md lists the comparison and a hold-out by model).
  */
 export const ENGINE_TIMING: Readonly<Record<Backend, Record<BenchProtocol['harness'], EngineTiming>>> = {
   // aiconfigurator's generator turns TensorRT-LLM's overlap scheduler on for agg engines (disable_overlap_scheduler false).
-  trtllm: { inferencex: timing(1, 1, 0, 20, 0.9, 10), aiconfigurator: timing(1) },
+  trtllm: { inferencex: timing(1, 1, 0, 20, 0.9), aiconfigurator: timing(1) },
   vllm: { inferencex: timing(2), aiconfigurator: timing(0) },
   sglang: { inferencex: timing(1, 30, 9), aiconfigurator: timing(0) },
   generic: { inferencex: timing(1), aiconfigurator: timing(0) },
@@ -205,7 +207,7 @@ export const SGLANG_DEFAULT_RECV_DEVICES: readonly string[] = ['h200'];
  * scheduling, TensorRT-LLM without context batching, SGLang with `--scheduler-recv-interval 10`.
  */
 export const ENGINE_TIMING_ALTERNATIVE: Readonly<Record<'trtllm' | 'vllm' | 'sglang', EngineTiming>> = {
-  trtllm: timing(1, 1, 0, 0, 0, 10),
+  trtllm: timing(1, 1, 0, 0, 0),
   vllm: timing(1),
   sglang: timing(1, 10, 9),
 };
@@ -756,7 +758,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     const basePool: PoolSpec = !recipeTimed
       ? agg
       : backend === 'trtllm'
-        ? { ...agg, timing: trtllmRecipeTiming(agg.timing, { modelPath: row.modelPath, isl: row.isl, osl: row.osl, attentionTp: b.ctx.par.tp }) }
+        ? { ...agg, timing: trtllmRecipeTiming(agg.timing, { modelPath: row.modelPath, isl: row.isl, osl: row.osl, attentionTp: b.ctx.par.tp, system: row.system }) }
         : backend === 'sglang'
           ? { ...agg, timing: sglangRecipeTiming(agg.timing, c) }
           : agg;

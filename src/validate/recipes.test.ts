@@ -3,12 +3,13 @@ import { test } from 'node:test';
 import { IMMEDIATE_TIMING } from './bench-engine.js';
 import { sglangMemoryRecipe, sglangRecipeTiming, trtllmRecipeTiming, type RecipeShape } from './recipes.js';
 
-const base = { ...IMMEDIATE_TIMING, admitLagSteps: 1, batchWaitSteps: 20, batchWaitTokenRatio: 0.9, dpBalanceSteps: 10 };
+const base = { ...IMMEDIATE_TIMING, admitLagSteps: 1, batchWaitSteps: 20, batchWaitTokenRatio: 0.9 };
 const shape = (over: Partial<RecipeShape>): RecipeShape => ({
   modelPath: 'meta-llama/Llama-3.1-70B',
   isl: 1024,
   osl: 1024,
   attentionTp: 4,
+  system: 'b200_sxm',
   ...over,
 });
 
@@ -19,20 +20,24 @@ test('Llama-3.1-70B recipes batch contexts only at 1k/1k below TP 8', () => {
   assert.equal(trtllmRecipeTiming(base, shape({ osl: 8192 })).batchWaitTokenRatio, 0);
 });
 
-test('gpt-oss recipes never batch contexts; other timing is kept', () => {
+test('gpt-oss recipes never batch contexts; the B200 script alone balances attention DP, at TensorRT-LLM defaults', () => {
   const t = trtllmRecipeTiming(base, shape({ modelPath: 'openai/gpt-oss-120b' }));
   assert.equal(t.batchWaitSteps, 0);
   assert.equal(t.admitLagSteps, 1);
-  assert.equal(t.dpBalanceSteps, 10);
+  assert.equal(t.dpBalanceSteps, 50);
+  assert.equal(t.dpBatchingWaitSteps, 10);
+  const h200 = trtllmRecipeTiming(base, shape({ modelPath: 'openai/gpt-oss-120b', system: 'h200_sxm' }));
+  assert.equal(h200.dpBalanceSteps, 0);
+  assert.equal(h200.dpBatchingWaitSteps, 0);
 });
 
 test('a model without a recipe keeps the default timing', () => {
   assert.deepEqual(trtllmRecipeTiming(base, shape({ modelPath: 'some/unknown-model' })), base);
 });
 
-test('DeepSeek recipes balance attention DP for up to 60 steps and keep the default context batching', () => {
+test('DeepSeek recipes balance attention DP for up to 60 steps without a batching wait and keep the default context batching', () => {
   const t = trtllmRecipeTiming(base, shape({ modelPath: 'deepseek-ai/DeepSeek-R1' }));
-  assert.deepEqual(t, { ...base, dpBalanceSteps: 60 });
+  assert.deepEqual(t, { ...base, dpBalanceSteps: 60, dpBatchingWaitSteps: 0 });
 });
 
 test('SGLang recipes poll every 10 steps below 16 clients and every 30 from 16; a device polling every step keeps it', () => {

@@ -13,6 +13,8 @@ export interface RecipeShape {
   readonly osl: number;
   /** Attention tensor-parallel degree of the engine. */
   readonly attentionTp: number;
+  /** The row's system (catalog id), for recipes whose scripts differ per GPU. */
+  readonly system: string;
 }
 
 /** Context batching of a recipe: `batch_wait_timeout_iters` and `batch_wait_max_tokens_ratio`, or none. */
@@ -27,18 +29,29 @@ interface TrtllmRecipe {
   readonly model: RegExp;
   /** The scripts' context batching (null: none); absent, the backend's default stands. */
   readonly contextBatching?: (s: RecipeShape) => ContextBatching | null;
-  /** `attention_dp_config.timeout_iters`: steps attention-DP balancing may hold new prompts back. */
-  readonly attentionDpTimeoutIters?: number;
+  /** The scripts' attention-DP balancing (`attention_dp_config` with `enable_balance`; null: off, the default). */
+  readonly attentionDpBalance?: (s: RecipeShape) => AttentionDpBalance | null;
 }
+
+/** `attention_dp_config.timeout_iters` and `batching_wait_iters` of a script that sets `enable_balance: true`. */
+interface AttentionDpBalance {
+  readonly timeoutIters: number;
+  readonly batchingWaitIters: number;
+}
+
+/** TensorRT-LLM's `AttentionDpConfig` defaults, which a script that only sets `enable_balance: true` runs. */
+const TRTLLM_ADP_BALANCE_DEFAULTS: AttentionDpBalance = { timeoutIters: 50, batchingWaitIters: 10 };
 
 const is1k1k = (s: RecipeShape): boolean => s.isl === 1024 && s.osl === 1024;
 
 export const TRTLLM_INFERENCEX_RECIPES: readonly TrtllmRecipe[] = [
   {
-    // No batch_wait_* settings.
+    // No batch_wait_* settings. The B200 script enables attention-DP balancing with TensorRT-LLM's defaults
+    // (`attention_dp_config: enable_balance: true`); the H200 one does not.
     scripts: 'gptoss_fp4_b200_trt.sh, gptoss_fp4_h200_trt.sh',
     model: /gpt-oss/i,
     contextBatching: () => null,
+    attentionDpBalance: (s) => (s.system === 'b200_sxm' ? TRTLLM_ADP_BALANCE_DEFAULTS : null),
   },
   {
     // batch_wait_timeout_iters 20 at ratio 0.9 for 1k/1k below TP 8.
@@ -52,7 +65,7 @@ export const TRTLLM_INFERENCEX_RECIPES: readonly TrtllmRecipe[] = [
     // (docs/validation.md, "Where it still misses").
     scripts: 'dsr1_fp4_b200_trt.sh, dsr1_fp4_b200_trt_mtp.sh, dsr1_fp8_b200_trt_mtp.sh, dsr1_fp8_h200_trt_mtp.sh',
     model: /deepseek-r1|deepseek-v3/i,
-    attentionDpTimeoutIters: 60,
+    attentionDpBalance: () => ({ timeoutIters: 60, batchingWaitIters: 0 }),
   },
 ];
 
@@ -60,7 +73,9 @@ export const TRTLLM_INFERENCEX_RECIPES: readonly TrtllmRecipe[] = [
 export function trtllmRecipeTiming(base: EngineTiming, s: RecipeShape): EngineTiming {
   const recipe = TRTLLM_INFERENCEX_RECIPES.find((r) => r.model.test(s.modelPath));
   if (!recipe) return base;
-  const balanced = recipe.attentionDpTimeoutIters === undefined ? base : { ...base, dpBalanceSteps: recipe.attentionDpTimeoutIters };
+  const balance = recipe.attentionDpBalance?.(s);
+  const balanced =
+    balance === undefined ? base : { ...base, dpBalanceSteps: balance?.timeoutIters ?? 0, dpBatchingWaitSteps: balance?.batchingWaitIters ?? 0 };
   if (recipe.contextBatching === undefined) return balanced;
   const batching = recipe.contextBatching(s);
   return { ...balanced, batchWaitSteps: batching?.steps ?? 0, batchWaitTokenRatio: batching?.tokenRatio ?? 0 };
