@@ -156,6 +156,30 @@ test('attention-DP balancing holds a lone prompt until the engine-wide counter w
   close(balanced[2]!, 285, 'lone prompt');
 });
 
+test('context batching counts the decodes\' tokens, drafts included, toward its token threshold', () => {
+  // n one-token prompts start decoding at 0; a 45-token prompt arrives mid-step at 0.505 s. The wait ends when the
+  // waiting prompts and the decodes fill half of the 100-token budget, or after 20 steps.
+  const lone = (decoding: number, draftTokensPerStep: number): number => {
+    const prompts = [...new Array<number>(decoding).fill(1), 45];
+    const r = runBenchmark(
+      {
+        kind: 'colocated',
+        pool: pool({ tokenBudgetPerRank: 100, timing: { ...IMMEDIATE_TIMING, batchWaitSteps: 20, batchWaitTokenRatio: 0.5 }, draftTokensPerStep }),
+      },
+      workload(decoding + 1, decoding + 1, 1, 200, {
+        promptTokens: prompts,
+        outputTokens: [...new Array<number>(decoding).fill(200), 11],
+        arrivalS: [...new Array<number>(decoding).fill(0), 0.505],
+        frontendServiceS: prompts.map(() => 0),
+      }),
+    );
+    return r.ttftMs[decoding]!;
+  };
+  close(lone(10, 0), 105, '45 + 10 decode tokens ≥ 50: admitted at the next step');
+  close(lone(4, 0), 305, '45 + 4 < 50: held for 20 steps');
+  close(lone(4, 1), 105, '45 + 4 × (1 + 1 draft) ≥ 50: admitted at the next step');
+});
+
 test('without chunked prefill a prompt waits for a step with room for all of it', () => {
   // A step costs 1 ms per token. Budget 150, two 100-token prompts sent together: chunked, the first step carries
   // the first prompt and half of the second (150 ms); unchunked, the first prompt alone (100 ms).

@@ -43,8 +43,8 @@ export interface EngineTiming {
   readonly firstTokenHoldSteps: number;
   /**
    * Context batching (TensorRT-LLM batch_wait_timeout_iters / batch_wait_max_tokens_ratio): while decodes run,
-   * new prompts wait until their tokens fill this fraction of the step budget or the oldest has waited
-   * `batchWaitSteps` steps. 0 steps: admitted at once.
+   * new prompts wait until their tokens and the decodes' fill this fraction of the step budget or the oldest has
+   * waited `batchWaitSteps` steps. 0 steps: admitted at once.
    */
   readonly batchWaitSteps: number;
   readonly batchWaitTokenRatio: number;
@@ -100,6 +100,8 @@ export interface PoolSpec {
    * accepted length of a verification (the step cost must then be the verification's, see speculativeStepCost).
    */
   readonly tokensPerDecodeStep?: number;
+  /** Draft tokens each decoding sequence carries into a verification step (speculative decoding). Default 0. */
+  readonly draftTokensPerStep?: number;
   /** One step of one instance for the instance's whole batch (the perf model divides it over the ranks). */
   readonly stepCost: (s: StepShape) => StepTime;
 }
@@ -592,7 +594,9 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     if (t.batchWaitSteps <= 0 || r.waiting.size === 0) return false;
     const oldest = eligibleStep[r.waiting.peek()]!;
     if (oldest > step || step - oldest >= t.batchWaitSteps) return false;
-    let tokens = 0;
+    // TensorRT-LLM counts the step's generation tokens too, each decoding sequence 1 + its draft tokens
+    // (`PyExecutor._waiting_requests`).
+    let tokens = r.numDecoding * (1 + (spec.draftTokensPerStep ?? 0));
     const limit = t.batchWaitTokenRatio * spec.tokenBudgetPerRank;
     for (const id of r.waiting.items()) {
       if (eligibleStep[id]! > step) break;

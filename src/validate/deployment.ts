@@ -870,7 +870,12 @@ function withSpeculation(
   spec: { readonly draftTokens: number; readonly acceptance: number | readonly number[]; readonly hostPerSeqS?: number },
   mainLayers: number,
 ): PoolSpec {
-  return { ...p, tokensPerDecodeStep: acceptedTokensPerStep(spec.draftTokens, spec.acceptance), stepCost: speculativeStepCost(cost, { ...spec, mainLayers }) };
+  return {
+    ...p,
+    tokensPerDecodeStep: acceptedTokensPerStep(spec.draftTokens, spec.acceptance),
+    draftTokensPerStep: spec.draftTokens,
+    stepCost: speculativeStepCost(cost, { ...spec, mainLayers }),
+  };
 }
 
 function mean(xs: readonly number[]): number {
