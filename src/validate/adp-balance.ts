@@ -21,14 +21,14 @@ export interface AdpBalanceCounters {
 
 export const ADP_BALANCE_START: AdpBalanceCounters = { waitingIters: 0, batchingIters: 0 };
 
-/** One attention-DP rank as the balancing sees it at the start of an iteration. */
-export interface AdpRankView {
-  /** The rank has a prompt (new or a chunk in progress) the scheduler could run this iteration. */
-  readonly hasPrompt: boolean;
-  /** The rank is decoding at least one sequence. */
-  readonly decoding: boolean;
-  /** The rank runs fewer sequences than its batch limit. */
-  readonly hasFreeSlot: boolean;
+/** The attention-DP ranks as the balancing sees them at the start of an iteration. */
+export interface AdpRanksView {
+  /** Every rank has a prompt (new or a chunk in progress) the scheduler could run this iteration. */
+  readonly allHavePrompts: boolean;
+  /** Every rank is decoding at least one sequence. */
+  readonly allDecoding: boolean;
+  /** Every rank runs fewer sequences than its batch limit. */
+  readonly allHaveSlots: boolean;
 }
 
 export interface AdpBalanceSettings {
@@ -41,12 +41,9 @@ export interface AdpBalanceSettings {
 /** Whether this iteration holds every rank's prompts back, and the counters for the next iteration. */
 export function adpBalanceStep(
   counters: AdpBalanceCounters,
-  ranks: readonly AdpRankView[],
+  { allHavePrompts, allDecoding, allHaveSlots }: AdpRanksView,
   settings: AdpBalanceSettings,
 ): { hold: boolean; next: AdpBalanceCounters } {
-  const allHavePrompts = ranks.every((r) => r.hasPrompt);
-  const allDecoding = ranks.every((r) => r.decoding);
-  const allHaveSlots = ranks.every((r) => r.hasFreeSlot);
   if (allHaveSlots && allHavePrompts) {
     if (allDecoding && counters.batchingIters < settings.batchingWaitIters) {
       return { hold: true, next: { waitingIters: 0, batchingIters: counters.batchingIters + 1 } };

@@ -576,17 +576,22 @@ export function runBenchmark(topology: BenchTopology, workload: BenchWorkload): 
     return any;
   };
 
-  /** This step's attention-DP balancing (adp-balance.ts), from each rank's prompts, decodes and free slots. */
-  const dpBalance = (inst: Instance, spec: PoolSpec, step: number): ReturnType<typeof adpBalanceStep> =>
-    adpBalanceStep(
+  /** This step's attention-DP balancing (adp-balance.ts), from the ranks' prompts, decodes and free slots. */
+  const dpBalance = (inst: Instance, spec: PoolSpec, step: number): ReturnType<typeof adpBalanceStep> => {
+    let allHavePrompts = true;
+    let allDecoding = true;
+    let allHaveSlots = true;
+    for (const r of inst.ranks) {
+      if (r.prefilling.length === 0 && !(r.waiting.size > 0 && eligibleStep[r.waiting.peek()]! <= step)) allHavePrompts = false;
+      if (r.numDecoding === 0) allDecoding = false;
+      if (r.running >= spec.maxSeqsPerRank) allHaveSlots = false;
+    }
+    return adpBalanceStep(
       inst.adpBalance,
-      inst.ranks.map((r) => ({
-        hasPrompt: r.prefilling.length > 0 || (r.waiting.size > 0 && eligibleStep[r.waiting.peek()]! <= step),
-        decoding: r.numDecoding > 0,
-        hasFreeSlot: r.running < spec.maxSeqsPerRank,
-      })),
+      { allHavePrompts, allDecoding, allHaveSlots },
       { timeoutIters: spec.timing.dpBalanceSteps, batchingWaitIters: spec.timing.dpBatchingWaitSteps },
     );
+  };
 
   /** True while context batching keeps this rank's eligible waiting prompts back (see EngineTiming.batchWait*). */
   const batchWaitHolds = (r: Rank, spec: PoolSpec, step: number): boolean => {
