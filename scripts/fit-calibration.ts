@@ -858,6 +858,7 @@ async function main(): Promise<void> {
       fp4FlopsPerS: y.gpu['fp4_tc_flops'] ?? null,
       int8FlopsPerS: y.gpu['int8_tc_flops']!,
       memBytesPerS: y.gpu['mem_bw']!,
+      scaleUpBytesPerS: y.node['intra_node_bw']!,
     };
     REF_PEAKS.set(system, ref);
     LINKS.set(system, { bandwidthBytesPerS: y.node['intra_node_bw']!, latencyS: y.node['p2p_latency']! });

@@ -10,25 +10,15 @@
  *
  *   npx tsc -p . && node dist/scripts/validate-holdout.js [--data FILE] [--jobs N]   (≈ 5 × a validate run)
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import { Piscina } from 'piscina';
-import { parseValidationCsv, type ValidationRow } from '../src/validate/rows.js';
-import { inheritTwinImages } from '../src/validate/twins.js';
+import type { ValidationRow } from '../src/validate/rows.js';
+import { studyInput } from './dev-rows.js';
 import { CLIENT_JITTER_S, ENGINE_TIMING_ALTERNATIVE, type ReplayOverrides } from '../src/validate/deployment.js';
 import { protocolOf } from '../src/validate/protocol.js';
 import type { RowPrediction } from '../src/validate/run-rows.js';
 import { quantile } from '../src/validate/stats.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const file = opt('--data') ?? new URL('../../data/validation/silicon_dev.csv', import.meta.url).pathname;
-const jobs = Number(opt('--jobs') ?? os.availableParallelism());
-
-const rows = inheritTwinImages(parseValidationCsv(fs.readFileSync(file, 'utf8'), file).flatMap((p) => (p.ok ? [p.row] : [])));
+const { jobs, known } = studyInput();
 const alternative: ReplayOverrides = {
   timing: Object.fromEntries(Object.entries(ENGINE_TIMING_ALTERNATIVE).map(([b, t]) => [`${b}/inferencex`, t])),
 };
@@ -41,7 +31,6 @@ async function predict(subset: readonly ValidationRow[], overrides: ReplayOverri
   return out;
 }
 
-const known = rows.filter((r) => r.mode === 'agg' || (r.prefill?.workers != null && r.decode?.workers != null));
 const ix = known.filter((r) => protocolOf(r).harness === 'inferencex');
 const aic = known.filter((r) => protocolOf(r).harness !== 'inferencex');
 const [byDefault, byAlternative, aicPreds] = [await predict(ix, {}), await predict(ix, alternative), await predict(aic, {})];

@@ -1,5 +1,7 @@
 import { Catalog } from '../hardware/catalog.js';
 import type { ModelArch } from '../models/types.js';
+import { BUILTIN_CALIBRATION } from '../perf/calibration.js';
+import type { CalibrationSet } from '../perf/calibration-types.js';
 import { memoryPlan } from '../perf/memory-plan.js';
 import { makeStepCost } from '../perf/step-cost.js';
 import type { ReplayDeps, ReplayOverrides } from '../validate/deployment.js';
@@ -13,13 +15,14 @@ import { builtinModelIds, loadModel } from './load.js';
  * default export is what a `validate` worker thread runs; the main thread calls `predictRows` directly.
  */
 let deps: ReplayDeps | null = null;
+let shipped: { readonly catalog: Catalog; readonly ids: ReadonlyMap<string, string> } | null = null;
+const models = new Map<string, ModelArch | null>();
 
-export function replayDeps(): ReplayDeps {
-  if (deps) return deps;
-  const catalog = Catalog.builtin();
-  const ids = new Map(builtinModelIds().map((m) => [m.toLowerCase(), m]));
-  const models = new Map<string, ModelArch | null>();
-  deps = {
+/** Replay dependencies over the shipped catalog and model configs, with step costs from `calib`. */
+export function replayDepsWith(calib: CalibrationSet): ReplayDeps {
+  shipped ??= { catalog: Catalog.builtin(), ids: new Map(builtinModelIds().map((m) => [m.toLowerCase(), m])) };
+  const { catalog, ids } = shipped;
+  return {
     device: (system) => (catalog.has(system) ? catalog.get(system) : null),
     model: (id) => {
       const key = id.toLowerCase();
@@ -27,8 +30,12 @@ export function replayDeps(): ReplayDeps {
       return models.get(key)!;
     },
     memoryPlan: (ctx, opts) => memoryPlan(ctx, opts),
-    makeStepCost: (ctx) => makeStepCost(ctx),
+    makeStepCost: (ctx) => makeStepCost(ctx, calib),
   };
+}
+
+export function replayDeps(): ReplayDeps {
+  deps ??= replayDepsWith(BUILTIN_CALIBRATION);
   return deps;
 }
 

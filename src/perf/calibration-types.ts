@@ -44,6 +44,8 @@ export interface ReferencePeaks {
   readonly fp4FlopsPerS: number | null;
   readonly int8FlopsPerS: number;
   readonly memBytesPerS: number;
+  /** Scale-up (NVLink or PCIe) bandwidth per GPU, one direction, that the collective tables were measured over. */
+  readonly scaleUpBytesPerS: number;
 }
 
 export interface SystemCalibration {

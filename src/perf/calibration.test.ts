@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BUILTIN_CALIBRATION, findSystem, resolveCalibration, SIBLING_PEAK_TOLERANCE } from './calibration.js';
+import { BUILTIN_CALIBRATION, findSystem, nearestSystem, resolveCalibration, SIBLING_PEAK_TOLERANCE } from './calibration.js';
 import { transferTimeS } from './efficiency.js';
 import { b200, h100, sramChip, untabledGpu } from './fixtures-for-tests.js';
 import { gemmWork } from './roofline.js';
@@ -30,10 +30,10 @@ describe('calibration', () => {
     assert.equal(resolveCalibration(faster, 'vllm').peaks.memBytesPerS, 6.7e12);
   });
 
-  it('a chip without tables borrows a measured sibling’s (all peaks within tolerance, same vendor) at its own peaks', () => {
+  it('a vendor chip without tables borrows the nearest measured system’s kernel tables at its own peaks', () => {
     const ref = BUILTIN_CALIBRATION.systems.find((x) => x.id === 'b300_sxm')!.ref;
     const base = untabledGpu();
-    const like = (scale: number, bwScale = scale) => ({
+    const like = (scale: number, bwScale = scale, linkBytesPerS = base.scaleUp.bandwidthBytesPerS.value) => ({
       ...base,
       id: 'b300-successor',
       vendor: 'NVIDIA',
@@ -44,15 +44,39 @@ describe('calibration', () => {
         fp4: { value: (ref.fp4FlopsPerS ?? ref.fp8FlopsPerS) * scale, source: 'test' },
       },
       memory: { ...base.memory, hbm: { ...base.memory.hbm, bandwidthBytesPerS: { value: ref.memBytesPerS * bwScale, source: 'test' } } },
+      scaleUp: { ...base.scaleUp, bandwidthBytesPerS: { value: linkBytesPerS, source: 'test' } },
     });
     // 15 % faster than the sibling: its own peaks with the sibling's efficiencies; within 10 %, the same chip.
     const dc = resolveCalibration(like(1.15), 'trtllm');
     assert.equal(dc.system?.id, 'b300_sxm');
+    assert.equal(dc.linkTables, true, 'a sibling shares the links its collectives were measured on');
     assert.equal(dc.peaks.memBytesPerS, ref.memBytesPerS * 1.15);
     assert.equal(resolveCalibration(like(1.03), 'trtllm').peaks.memBytesPerS, ref.memBytesPerS);
+    // Another generation (bandwidth 1.5× beyond the sibling tolerance): the nearest system's kernels, not its links.
+    const far = resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5), 'trtllm');
+    assert.equal(far.system?.id, 'b300_sxm');
+    assert.equal(far.linkTables, false);
+    assert.equal(far.peaks.memBytesPerS, ref.memBytesPerS * (1 + SIBLING_PEAK_TOLERANCE * 1.5));
+    assert.equal(resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5, ref.scaleUpBytesPerS), 'trtllm').linkTables, true, 'same link bandwidth');
     assert.equal(resolveCalibration({ ...like(1.15), vendor: 'AMD' }, 'trtllm').system, null);
-    assert.equal(resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5), 'trtllm').system, null);
     assert.equal(resolveCalibration(untabledGpu(), 'trtllm').system, null);
+    assert.equal(resolveCalibration(h100(), 'trtllm').linkTables, true);
+  });
+
+  it('the nearest system is the one closest in every peak rate, fp4 included', () => {
+    const h200 = BUILTIN_CALIBRATION.systems.find((x) => x.id === 'h200_sxm')!.ref;
+    const b200 = BUILTIN_CALIBRATION.systems.find((x) => x.id === 'b200_sxm')!.ref;
+    const others = { ...BUILTIN_CALIBRATION, systems: BUILTIN_CALIBRATION.systems.filter((s) => s.id !== 'h200_sxm' && s.id !== 'b300_sxm') };
+    const peaks = (r: typeof h200) => ({
+      flopsPerS: { bf16: r.bf16FlopsPerS, fp8: r.fp8FlopsPerS, fp4: r.fp4FlopsPerS ?? r.fp8FlopsPerS, int8: r.int8FlopsPerS },
+      memBytesPerS: r.memBytesPerS,
+    });
+    assert.equal(nearestSystem(peaks(h200), others)?.system.id, 'h100_sxm');
+    assert.equal(nearestSystem(peaks(h200), others)?.sibling, false, 'H200 streams 43 % faster than H100');
+    // A Blackwell-class chip with fp4 lands on a Blackwell system although a Hopper one is as close in bf16 rate.
+    const blackwellLike = { ...peaks(b200), flopsPerS: { ...peaks(b200).flopsPerS, bf16: 1.2e15, fp8: 2.4e15 }, memBytesPerS: 4.8e12 };
+    assert.equal(nearestSystem(blackwellLike, others)?.system.id, 'b200_sxm');
+    assert.equal(nearestSystem(peaks(h200), { ...others, systems: [] }), null);
   });
 
   it('transfer curves place an unmeasured chip relative to its own ridge point', () => {

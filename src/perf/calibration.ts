@@ -34,8 +34,13 @@ const BACKEND_ORDER: Readonly<Record<Backend, readonly TableBackend[]>> = {
 /** What the operator models need for one device and backend. */
 export interface DeviceCalibration {
   readonly device: Device;
-  /** The aiconfigurator system whose tables apply, or null (transfer curves only). */
+  /** The aiconfigurator system whose kernel tables apply, or null (transfer curves only). */
   readonly system: SystemCalibration | null;
+  /**
+   * Whether the system's collective tables (NCCL, custom all-reduce) apply too: for the system's own chips, their
+   * siblings and chips on a scale-up link of the same bandwidth (within 10 %); not for a chip on other links.
+   */
+  readonly linkTables: boolean;
   /** Peaks the rooflines are taken against (see `resolveCalibration`). */
   readonly peaks: Peaks;
   readonly backends: readonly BackendTables[];
@@ -104,35 +109,47 @@ export function devicePeaks(device: Device): Peaks {
 const close = (a: number, b: number): boolean => Math.abs(a / b - 1) <= 0.1;
 
 /**
- * Largest relative difference of every peak rate (bf16, fp8, fp4 when both have it, memory bandwidth) at which a
- * device without tables counts as a measured system's sibling — the same silicon in another package or at
- * another clock, e.g. GB300 and B300 (docs/perf.md, "Transfer").
+ * Largest relative difference of every peak rate (bf16, fp8, fp4, memory bandwidth) at which a device without
+ * tables counts as a measured system's sibling — the same silicon in another package or at another clock, e.g.
+ * GB300 and B300, whose links are the same too (docs/perf.md, "Transfer").
  */
 export const SIBLING_PEAK_TOLERANCE = 0.25;
 
-/** Every measured system is an NVIDIA GPU; a chip of another vendor runs other kernels and is nobody's sibling. */
+/** Every measured system is an NVIDIA GPU; a chip of another vendor runs other kernels and borrows no tables. */
 const TABLES_VENDOR = 'NVIDIA';
 
-/** The measured system whose peak rates are all within SIBLING_PEAK_TOLERANCE of `own`, nearest first; or null. */
-export function siblingSystem(own: Peaks, calib: CalibrationSet): SystemCalibration | null {
-  let best: SystemCalibration | null = null;
+/**
+ * Distance in peak rates between a chip and a measured system: the sum of |ln ratio| over bf16, fp8, fp4 (a rate
+ * a chip lacks counts as its fp8 rate, as devicePeaks does) and memory bandwidth; and the largest single gap.
+ */
+function peakDistance(own: Peaks, s: SystemCalibration): { readonly sum: number; readonly max: number } {
+  const r = s.ref;
+  const gaps = [
+    [own.flopsPerS.bf16, r.bf16FlopsPerS],
+    [own.flopsPerS.fp8, r.fp8FlopsPerS],
+    [own.flopsPerS.fp4, r.fp4FlopsPerS ?? r.fp8FlopsPerS],
+    [own.memBytesPerS, r.memBytesPerS],
+  ].map(([a, b]) => Math.abs(Math.log(a! / b!)));
+  return { sum: gaps.reduce((x, y) => x + y, 0), max: Math.max(...gaps) };
+}
+
+/**
+ * The measured system nearest to `own` in peak rates, and whether it is a sibling (every gap within
+ * SIBLING_PEAK_TOLERANCE); null when there is no system. A chip without tables runs its vendor's kernels at
+ * efficiencies (measured time against the roofline) closer to the nearest measured chip's than to the median
+ * curve over all of them: with one system's tables withheld at a time, its dev rows' TPOT median APE is 8–16 %
+ * from the nearest system's tables against 13–18 % from the transfer curves (docs/perf.md, "Transfer";
+ * `npm run bench:transfer`).
+ */
+export function nearestSystem(own: Peaks, calib: CalibrationSet): { readonly system: SystemCalibration; readonly sibling: boolean } | null {
+  let best: { system: SystemCalibration; sibling: boolean } | null = null;
   let bestDistance = Infinity;
   const limit = Math.log(1 + SIBLING_PEAK_TOLERANCE);
   for (const s of calib.systems) {
-    const r = s.ref;
-    const pairs: [number, number][] = [
-      [own.flopsPerS.bf16, r.bf16FlopsPerS],
-      [own.flopsPerS.fp8, r.fp8FlopsPerS],
-      [own.memBytesPerS, r.memBytesPerS],
-    ];
-    if (r.fp4FlopsPerS !== null) pairs.push([own.flopsPerS.fp4, r.fp4FlopsPerS]);
-    const gaps = pairs.map(([a, b]) => Math.abs(Math.log(a / b)));
-    if (gaps.some((g) => !(g <= limit))) continue;
-    const distance = gaps.reduce((x, y) => x + y, 0);
-    if (distance < bestDistance) {
-      best = s;
-      bestDistance = distance;
-    }
+    const d = peakDistance(own, s);
+    if (!(d.sum < bestDistance)) continue;
+    best = { system: s, sibling: d.max <= limit };
+    bestDistance = d.sum;
   }
   return best;
 }
@@ -145,9 +162,14 @@ export function siblingSystem(own: Peaks, calib: CalibrationSet): SystemCalibrat
  */
 export function resolveCalibration(device: Device, backend: Backend, calib: CalibrationSet = BUILTIN_CALIBRATION): DeviceCalibration {
   const own = devicePeaks(device);
-  // A device without tables of its own borrows those of a measured sibling chip (same peaks within tolerance):
-  // the tables hold efficiencies relative to the roofline, which its own peaks then scale.
-  const system = findSystem(device, calib) ?? (device.vendor === TABLES_VENDOR ? siblingSystem(own, calib) : null);
+  // A vendor's chip without tables of its own borrows the kernel tables of the nearest measured chip: the tables
+  // hold efficiencies relative to the roofline, which its own peaks then scale. Collective tables need its links.
+  const ownSystem = findSystem(device, calib);
+  const nearest = ownSystem === null && device.vendor === TABLES_VENDOR ? nearestSystem(own, calib) : null;
+  const system = ownSystem ?? nearest?.system ?? null;
+  const scaleUp = device.scaleUp.bandwidthBytesPerS.value;
+  const sameLinks = nearest !== null && scaleUp !== null && close(scaleUp, nearest.system.ref.scaleUpBytesPerS);
+  const linkTables = ownSystem !== null || (nearest !== null && (nearest.sibling || sameLinks));
   let peaks = own;
   if (system) {
     const r = system.ref;
@@ -159,5 +181,5 @@ export function resolveCalibration(device: Device, backend: Backend, calib: Cali
     }
   }
   const backends = system ? BACKEND_ORDER[backend].map((b) => system.backends[b]).filter((t): t is BackendTables => t !== undefined) : [];
-  return { device, system, peaks, backends, generic: calib.generic, overhead: calib.overhead[backend] };
+  return { device, system, linkTables, peaks, backends, generic: calib.generic, overhead: calib.overhead[backend] };
 }

@@ -63,6 +63,20 @@ describe('commTimeS (measured tables where the device has them)', () => {
     const udc = resolveCalibration(g, 'generic');
     near(commTimeS(udc, 'allreduce', MiB, 8), collectiveTimeS('allreduce', MiB, 8, linkOf(g, 8)), 1e-12, 'alpha–beta');
   });
+
+  it('a chip borrowing another generation’s kernel tables keeps its own link for collectives', () => {
+    // An NVIDIA chip with H100's FLOP/s but twice its memory and NVLink bandwidth: the nearest system's kernel tables
+    // (H200's), not its NCCL tables.
+    const h = h100();
+    const hbm = { ...h.memory.hbm, bandwidthBytesPerS: { value: 2 * h.memory.hbm.bandwidthBytesPerS.value!, source: 'test' } };
+    const link = { value: 2 * h.scaleUp.bandwidthBytesPerS.value!, source: 'test' };
+    const g = { ...h, id: 'h100-successor', vendor: 'NVIDIA', aliases: [], memory: { ...h.memory, hbm }, scaleUp: { ...h.scaleUp, bandwidthBytesPerS: link } };
+    const udc = resolveCalibration(g, 'trtllm');
+    assert.equal(udc.system?.id, 'h200_sxm');
+    assert.equal(udc.linkTables, false);
+    near(commTimeS(udc, 'allreduce', MiB, 8), collectiveTimeS('allreduce', MiB, 8, linkOf(g, 8), udc.generic.collective.allreduce), 1e-12, 'alpha–beta');
+    assert.notEqual(commTimeS(udc, 'allreduce', MiB, 8), commTimeS(dc, 'allreduce', MiB, 8));
+  });
 });
 
 describe('groups spanning several scale-up domains', () => {

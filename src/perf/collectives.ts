@@ -67,7 +67,7 @@ export function linkOf(device: Device, chips: number): LinkLike {
 }
 
 function commGrid(dc: DeviceCalibration, kind: CollectiveKind): Grid | null {
-  if (kind === 'send') return null;
+  if (kind === 'send' || !dc.linkTables) return null;
   if (kind === 'allreduce') {
     const custom = findTable(dc, (t) => t.allreduce);
     if (custom) return custom;
