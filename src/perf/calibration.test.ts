@@ -49,18 +49,19 @@ describe('calibration', () => {
     // 15 % faster than the sibling: its own peaks with the sibling's efficiencies; within 10 %, the same chip.
     const dc = resolveCalibration(like(1.15), 'trtllm');
     assert.equal(dc.system?.id, 'b300_sxm');
-    assert.equal(dc.linkTables, true, 'a sibling shares the links its collectives were measured on');
+    assert.equal(dc.collectiveByteScale, 1, 'a sibling shares the links its collectives were measured on');
     assert.equal(dc.peaks.memBytesPerS, ref.memBytesPerS * 1.15);
     assert.equal(resolveCalibration(like(1.03), 'trtllm').peaks.memBytesPerS, ref.memBytesPerS);
     // Another generation (bandwidth 1.5× beyond the sibling tolerance): the nearest system's kernels, not its links.
     const far = resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5), 'trtllm');
     assert.equal(far.system?.id, 'b300_sxm');
-    assert.equal(far.linkTables, false);
+    assert.equal(far.collectiveByteScale, ref.scaleUpBytesPerS / base.scaleUp.bandwidthBytesPerS.value!, 'another link: bytes scaled by the bandwidth ratio');
     assert.equal(far.peaks.memBytesPerS, ref.memBytesPerS * (1 + SIBLING_PEAK_TOLERANCE * 1.5));
-    assert.equal(resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5, ref.scaleUpBytesPerS), 'trtllm').linkTables, true, 'same link bandwidth');
+    assert.equal(resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5, ref.scaleUpBytesPerS), 'trtllm').collectiveByteScale, 1, 'same link bandwidth');
+    assert.equal(resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5, null), 'trtllm').collectiveByteScale, null, 'unknown link');
     assert.equal(resolveCalibration({ ...like(1.15), vendor: 'AMD' }, 'trtllm').system, null);
     assert.equal(resolveCalibration(untabledGpu(), 'trtllm').system, null);
-    assert.equal(resolveCalibration(h100(), 'trtllm').linkTables, true);
+    assert.equal(resolveCalibration(h100(), 'trtllm').collectiveByteScale, 1);
   });
 
   it('the nearest system is the one closest in every peak rate, fp4 included', () => {

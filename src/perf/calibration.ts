@@ -37,10 +37,12 @@ export interface DeviceCalibration {
   /** The aiconfigurator system whose kernel tables apply, or null (transfer curves only). */
   readonly system: SystemCalibration | null;
   /**
-   * Whether the system's collective tables (NCCL, custom all-reduce) apply too: for the system's own chips, their
-   * siblings and chips on a scale-up link of the same bandwidth (within 10 %); not for a chip on other links.
+   * How the system's collective tables (NCCL, custom all-reduce) apply: a message of b bytes takes the tables' time
+   * for `collectiveByteScale`·b bytes. 1 for the system's own chips, their siblings and chips on a scale-up link of
+   * the same bandwidth (within 10 %); the system's link bandwidth over the chip's for a chip on other links (the
+   * measured curve, its latency regime kept, at the chip's bandwidth); null where the chip's link is unknown.
    */
-  readonly linkTables: boolean;
+  readonly collectiveByteScale: number | null;
   /** Peaks the rooflines are taken against (see `resolveCalibration`). */
   readonly peaks: Peaks;
   readonly backends: readonly BackendTables[];
@@ -169,7 +171,12 @@ export function resolveCalibration(device: Device, backend: Backend, calib: Cali
   const system = ownSystem ?? nearest?.system ?? null;
   const scaleUp = device.scaleUp.bandwidthBytesPerS.value;
   const sameLinks = nearest !== null && scaleUp !== null && close(scaleUp, nearest.system.ref.scaleUpBytesPerS);
-  const linkTables = ownSystem !== null || (nearest !== null && (nearest.sibling || sameLinks));
+  const collectiveByteScale =
+    ownSystem !== null || nearest?.sibling === true || sameLinks
+      ? 1
+      : nearest !== null && scaleUp !== null && scaleUp > 0
+        ? nearest.system.ref.scaleUpBytesPerS / scaleUp
+        : null;
   let peaks = own;
   if (system) {
     const r = system.ref;
@@ -181,5 +188,5 @@ export function resolveCalibration(device: Device, backend: Backend, calib: Cali
     }
   }
   const backends = system ? BACKEND_ORDER[backend].map((b) => system.backends[b]).filter((t): t is BackendTables => t !== undefined) : [];
-  return { device, system, linkTables, peaks, backends, generic: calib.generic, overhead: calib.overhead[backend] };
+  return { device, system, collectiveByteScale, peaks, backends, generic: calib.generic, overhead: calib.overhead[backend] };
 }

@@ -64,18 +64,28 @@ describe('commTimeS (measured tables where the device has them)', () => {
     near(commTimeS(udc, 'allreduce', MiB, 8), collectiveTimeS('allreduce', MiB, 8, linkOf(g, 8)), 1e-12, 'alpha–beta');
   });
 
-  it('a chip borrowing another generation’s kernel tables keeps its own link for collectives', () => {
-    // An NVIDIA chip with H100's FLOP/s but twice its memory and NVLink bandwidth: the nearest system's kernel tables
-    // (H200's), not its NCCL tables.
+  it('a chip on faster links reads a borrowed collective table at the bytes that take as long there', () => {
+    // An NVIDIA chip with H100's FLOP/s but twice its memory and NVLink bandwidth: the nearest system's tables
+    // (H200's, measured on NVLink 4 at 450 GB/s), each message read at half its bytes.
     const h = h100();
     const hbm = { ...h.memory.hbm, bandwidthBytesPerS: { value: 2 * h.memory.hbm.bandwidthBytesPerS.value!, source: 'test' } };
     const link = { value: 2 * h.scaleUp.bandwidthBytesPerS.value!, source: 'test' };
     const g = { ...h, id: 'h100-successor', vendor: 'NVIDIA', aliases: [], memory: { ...h.memory, hbm }, scaleUp: { ...h.scaleUp, bandwidthBytesPerS: link } };
     const udc = resolveCalibration(g, 'trtllm');
     assert.equal(udc.system?.id, 'h200_sxm');
-    assert.equal(udc.linkTables, false);
-    near(commTimeS(udc, 'allreduce', MiB, 8), collectiveTimeS('allreduce', MiB, 8, linkOf(g, 8), udc.generic.collective.allreduce), 1e-12, 'alpha–beta');
-    assert.notEqual(commTimeS(udc, 'allreduce', MiB, 8), commTimeS(dc, 'allreduce', MiB, 8));
+    assert.equal(udc.collectiveByteScale, 0.5);
+    const sameLinks = { ...udc, collectiveByteScale: 1 };
+    near(commTimeS(udc, 'allreduce', 2 * MiB, 8), commTimeS(sameLinks, 'allreduce', MiB, 8), 1e-12, 'read at half the bytes');
+    // Bandwidth-bound messages take about half as long; latency-bound ones about as long.
+    const big = commTimeS(udc, 'allreduce', 256 * MiB, 8) / commTimeS(sameLinks, 'allreduce', 256 * MiB, 8);
+    assert.ok(big > 0.45 && big < 0.6, `256 MiB: ${big}`);
+    const small = commTimeS(udc, 'allreduce', 4096, 8) / commTimeS(sameLinks, 'allreduce', 4096, 8);
+    assert.ok(small > 0.85 && small <= 1, `4 KiB: ${small}`);
+    // Without a link figure the tables do not apply: alpha–beta over the fallback link.
+    const noLink = { ...g, scaleUp: { ...g.scaleUp, bandwidthBytesPerS: { value: null, source: 'test' } } };
+    const ndc = resolveCalibration(noLink, 'trtllm');
+    assert.equal(ndc.collectiveByteScale, null);
+    near(commTimeS(ndc, 'allreduce', MiB, 8), collectiveTimeS('allreduce', MiB, 8, linkOf(noLink, 8), ndc.generic.collective.allreduce), 1e-12, 'alpha–beta');
   });
 });
 

@@ -67,7 +67,7 @@ export function linkOf(device: Device, chips: number): LinkLike {
 }
 
 function commGrid(dc: DeviceCalibration, kind: CollectiveKind): Grid | null {
-  if (kind === 'send' || !dc.linkTables) return null;
+  if (kind === 'send' || dc.collectiveByteScale === null) return null;
   if (kind === 'allreduce') {
     const custom = findTable(dc, (t) => t.allreduce);
     if (custom) return custom;
@@ -94,12 +94,14 @@ export function commTimeS(dc: DeviceCalibration, kind: CollectiveKind, bytes: nu
   const maxBytes = 2 ** (bytesAxis[bytesAxis.length - 1] ?? 0);
   const minN = 2 ** (gpus[0] ?? 1);
   const maxN = 2 ** (gpus[gpus.length - 1] ?? 1);
-  if (chips >= minN && chips <= maxN) return tableAt(g, chips, bytes, maxBytes);
+  // On a link of another bandwidth the measured curve is read at the bytes that take as long there (collectiveByteScale).
+  const tableBytes = bytes * dc.collectiveByteScale!;
+  if (chips >= minN && chips <= maxN) return tableAt(g, chips, tableBytes, maxBytes);
   const anchor = chips > maxN ? maxN : minN;
   // The table was measured inside one scale-up domain: continue it over the scale-up link (like with like), then add
   // the traffic that must leave the domain (crossDomainS).
   const up = linkOf(dc.device, anchor);
-  const scale = tableAt(g, anchor, bytes, maxBytes) / collectiveTimeS(kind, bytes, anchor, up);
+  const scale = tableAt(g, anchor, tableBytes, maxBytes) / collectiveTimeS(kind, bytes, anchor, up);
   return collectiveTimeS(kind, bytes, chips, up) * scale + crossDomainS(dc.device, kind, bytes, chips);
 }
 
