@@ -284,3 +284,31 @@ describe('modelSummary', () => {
     assert.equal(fp8.weightBytes.denseFfn, 80 * 704_643_072);
   });
 });
+
+describe('DeepSeek-V4 compressed attention (hand arithmetic from the config)', () => {
+  const v4 = load('deepseek-ai/DeepSeek-V4-Flash');
+  // 43 layers: 2 window-only, 21 CSA (ratio 4, indexer keys of 128), 20 HCA (ratio 128); latent 448 + 64 = 512.
+
+  it('KV: compressed entries grow with the context, every layer keeps a 128-token window', () => {
+    // fp8: 21 · (512 + 128) / 4 + 20 · 512 / 128 = 3,360 + 80 bytes per context token.
+    assert.equal(kvBytesPerToken(v4, 'fp8'), 3440);
+    // The window: 43 layers · 512 bytes per token, held for at most 128 tokens.
+    assert.equal(slidingKvBytesPerToken(v4, 'fp8'), 43 * 512);
+    assert.equal(kvBytesForContext(v4, 'fp8', 8192), 3440 * 8192 + 43 * 512 * 128);
+    // DeepSeek-V3 caches 61 · 576 bytes per token: V4-Flash holds ≈ 1/9 of it at 8k tokens.
+    assert.ok(kvBytesForContext(v4, 'fp8', 8192) < kvBytesForContext(dsv3, 'fp8', 8192) / 8);
+  });
+
+  it('attention FLOPs per token: the window, the compressed entries (top-512 on CSA) and the CSA indexer', () => {
+    // Per attended entry 2 · 64 heads · (512 scores + 512 values) = 131,072 FLOPs. At 8,192 tokens of context:
+    // window layers 2 · 128; CSA 21 · (128 + min(2,048, 512)); HCA 20 · (128 + 64) entries. The indexer scores
+    // every CSA entry: 2 · 64 · 128 FLOPs per entry, 2,048 entries, 21 layers.
+    const entries = 2 * 128 + 21 * (128 + 512) + 20 * (128 + 64);
+    const expected = 131072 * entries + 2 * 64 * 128 * 2048 * 21;
+    const f = flopsPerToken(v4, 8192);
+    assert.ok(Math.abs(f.attention / expected - 1) < 1e-12, `${f.attention} vs ${expected}`);
+    // A prefill sums the same per-token figure over its positions.
+    const direct = Array.from({ length: 300 }, (_, i) => flopsPerToken(v4, 1000 + i + 1).attention).reduce((x, y) => x + y, 0);
+    assert.ok(Math.abs(prefillFlops(v4, 300, 1000).attention / direct - 1) < 1e-9);
+  });
+});

@@ -29,6 +29,11 @@ export interface AttnCost {
   readonly indexerPerContextToken: number;
   /** Context-independent FLOPs per token (linear-attention state updates). */
   readonly fixed: number;
+  /**
+   * DeepSeek-V4 compressed layers: besides the window (`perContextToken` up to `cap`), one entry per `ratio`
+   * context tokens at `perEntry` FLOPs each, at most `entryCap` of them (the indexer's top-k on sparse layers).
+   */
+  readonly compressed?: { readonly perEntry: number; readonly ratio: number; readonly entryCap: number };
 }
 
 export function attnCost(arch: ModelArch, layer: LayerSpec, opts: FlopsOptions): AttnCost {
@@ -51,12 +56,19 @@ export function attnCost(arch: ModelArch, layer: LayerSpec, opts: FlopsOptions):
   if (sparse && a.indexer) cap = Math.min(cap, a.indexer.topKTokens);
   let perContextToken: number;
   if (a.kind === 'mla') {
-    perContextToken = opts.mlaAbsorbed
+    // DeepSeek-V4's heads score and sum the latent itself: the expanded shape is what its kernels run.
+    perContextToken = opts.mlaAbsorbed && !a.sharedLatentKv
       ? 2 * a.numHeads * (2 * a.kvLoraRank + a.qkRopeHeadDim)
       : 2 * a.numHeads * (a.qkNopeHeadDim + a.qkRopeHeadDim + a.vHeadDim);
   } else {
     const s = gqaShape(arch, layer.mixer === 'linear' ? { ...layer, mixer: 'full' } : layer);
     perContextToken = s ? 2 * s.numHeads * (s.headDim + s.vHeadDim) : 0;
+  }
+  const r = layer.kvCompression;
+  if (r !== undefined) {
+    const entryCap = sparse && a.indexer ? a.indexer.topKTokens : Number.POSITIVE_INFINITY;
+    const window = slidingWindowTokens(arch);
+    return { perContextToken, cap: window, indexerPerContextToken: indexerPerContextToken / r, fixed: 0, compressed: { perEntry: perContextToken, ratio: r, entryCap } };
   }
   return { perContextToken, cap, indexerPerContextToken, fixed: 0 };
 }
@@ -82,6 +94,7 @@ export function flopsPerToken(arch: ModelArch, contextTokens: number, opts: Flop
   for (const layer of layerPlan(arch)) {
     const c = attnCost(arch, layer, opts);
     attention += c.perContextToken * Math.min(contextTokens, c.cap) + c.indexerPerContextToken * contextTokens + c.fixed;
+    if (c.compressed) attention += c.compressed.perEntry * Math.min(contextTokens / c.compressed.ratio, c.compressed.entryCap);
   }
   return { linear, attention, lmHead, total: linear + attention + lmHead };
 }
@@ -113,6 +126,8 @@ export function prefillFlops(
     attention += c.perContextToken * sumCappedContext(cachedTokens, promptTokens, c.cap);
     attention += c.indexerPerContextToken * sumCappedContext(cachedTokens, promptTokens, Number.POSITIVE_INFINITY);
     attention += c.fixed * promptTokens;
+    // Σ min((start + i)/ratio, entryCap) = Σ min(start + i, entryCap·ratio) / ratio.
+    if (c.compressed) attention += (c.compressed.perEntry * sumCappedContext(cachedTokens, promptTokens, c.compressed.entryCap * c.compressed.ratio)) / c.compressed.ratio;
   }
   const head = promptTokens > 0 ? lmHead * (opts.allLogits ? promptTokens : 1) : 0;
   const lin = linear * promptTokens;

@@ -25,14 +25,21 @@ export function layerKvBytesPerToken(arch: ModelArch, layer: LayerSpec, kvDtype:
  */
 export function kvBytesPerToken(arch: ModelArch, kvDtype: Dtype = arch.kvDtype): number {
   let n = 0;
-  for (const l of layerPlan(arch)) if (l.mixer === 'full') n += layerKvBytesPerToken(arch, l, kvDtype);
+  // A compressed layer (DeepSeek-V4) keeps one entry, indexer key included, per kvCompression tokens.
+  for (const l of layerPlan(arch)) if (l.mixer === 'full') n += layerKvBytesPerToken(arch, l, kvDtype) / (l.kvCompression ?? 1);
   return n;
 }
 
-/** KV bytes per token of the sliding-window layers, held for at most the window's last tokens. */
+/**
+ * KV bytes per token of the sliding-window layers, held for at most the window's last tokens; with them the
+ * uncompressed window every compressed layer keeps beside its entries.
+ */
 export function slidingKvBytesPerToken(arch: ModelArch, kvDtype: Dtype = arch.kvDtype): number {
   let n = 0;
-  for (const l of layerPlan(arch)) if (l.mixer === 'sliding') n += layerKvBytesPerToken(arch, l, kvDtype);
+  for (const l of layerPlan(arch)) {
+    if (l.mixer === 'sliding') n += layerKvBytesPerToken(arch, l, kvDtype);
+    else if (l.mixer === 'full' && l.kvCompression !== undefined) n += layerKvBytesPerToken(arch, { ...l, sparse: false }, kvDtype);
+  }
   return n;
 }
 

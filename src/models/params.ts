@@ -52,8 +52,15 @@ function mixerParams(arch: ModelArch, layer: LayerSpec): [number, number] {
     }
     mats += h * (a.kvLoraRank + a.qkRopeHeadDim); // kv_a_proj_with_mqa: latent + shared rope key
     vecs += a.kvLoraRank; // kv_a_layernorm
-    mats += a.kvLoraRank * a.numHeads * (a.qkNopeHeadDim + a.vHeadDim); // kv_b_proj
-    mats += a.numHeads * a.vHeadDim * h; // o_proj
+    // DeepSeek-V4 reads the latent as key and value: no kv_b_proj.
+    if (!a.sharedLatentKv) mats += a.kvLoraRank * a.numHeads * (a.qkNopeHeadDim + a.vHeadDim); // kv_b_proj
+    // o_proj, or V4's grouped low-rank one: each group of heads → o_lora_rank, then all groups → hidden.
+    mats += a.oLora ? a.numHeads * a.vHeadDim * a.oLora.rank + a.oLora.groups * a.oLora.rank * h : a.numHeads * a.vHeadDim * h;
+    // V4's compressor projects each token to a candidate entry and its gate (and the indexer's keys likewise).
+    if (layer.kvCompression !== undefined) {
+      mats += 2 * h * (a.kvLoraRank + a.qkRopeHeadDim);
+      if (layer.sparse && a.indexer) mats += 2 * h * a.indexer.headDim;
+    }
   } else {
     // A linear layer without a linearAttention spec is costed as softmax attention of the same heads.
     const s = gqaShape(arch, layer.mixer === 'linear' ? { ...layer, mixer: 'full' } : layer);

@@ -30,6 +30,7 @@ export interface ParsedStack {
   readonly linearAttention?: LinearAttentionSpec;
   readonly gatedFfn?: boolean;
   readonly numMtpLayers?: number;
+  readonly residualStreams?: number;
 }
 
 /** Read fields that mean the same across families. */
@@ -68,7 +69,8 @@ function isUniform(layers: readonly LayerSpec[]): boolean {
       l.intermediateSize === undefined &&
       l.numKvHeads === undefined &&
       l.sparse === first.sparse &&
-      l.sharedIndexer === undefined,
+      l.sharedIndexer === undefined &&
+      l.kvCompression === undefined,
   );
 }
 
@@ -110,6 +112,7 @@ export function assemble(ctx: ParseContext, s: ParsedStack): ModelArch {
     ...(hasMixer && prec.attention !== weightDtype ? { attentionWeightDtype: prec.attention } : {}),
     ...(uses4Bit && prec.scaleBytesPerElement !== undefined ? { quantScaleBytesPerElement: prec.scaleBytesPerElement } : {}),
     ...(s.numMtpLayers !== undefined ? { numMtpLayers: s.numMtpLayers } : {}),
+    ...(s.residualStreams !== undefined ? { residualStreams: s.residualStreams } : {}),
   };
 }
 

@@ -77,14 +77,40 @@ describe('parseHfConfig on the shipped configs', () => {
           refused.push(id);
         }
       }
-      // The six DeepSeek-V4 configs (compressed sparse attention) are the only ones refused.
-      assert.deepEqual(refused.filter((id) => !/DeepSeek-V4/.test(id)), []);
-      assert.equal(refused.length, 6);
+      assert.deepEqual(refused, []);
     });
   }
 });
 
 describe('parseHfConfig reads the architecture', () => {
+  it('DeepSeek-V4-Flash: window, compressed sparse (CSA) and heavily compressed (HCA) layers over one shared latent', () => {
+    const a = load('deepseek-ai/DeepSeek-V4-Flash');
+    assert.equal(a.numLayers, 43);
+    assert.deepEqual(a.attention, {
+      kind: 'mla', numHeads: 64, qLoraRank: 1024, kvLoraRank: 448, qkNopeHeadDim: 448, qkRopeHeadDim: 64, vHeadDim: 512,
+      sharedLatentKv: true, slidingWindowTokens: 128, oLora: { rank: 1024, groups: 8 },
+      indexer: { numHeads: 64, headDim: 128, topKTokens: 512 },
+    });
+    const layers = a.layers ?? [];
+    // compress_ratios [0, 0, 4, 128, 4, 128, …]: two window-only layers, then CSA and HCA alternating.
+    assert.deepEqual(layers.slice(0, 4), [
+      { mixer: 'sliding', ffn: 'moe' },
+      { mixer: 'sliding', ffn: 'moe' },
+      { mixer: 'full', ffn: 'moe', sparse: true, kvCompression: 4 },
+      { mixer: 'full', ffn: 'moe', kvCompression: 128 },
+    ]);
+    assert.equal(layers.filter((l) => l.kvCompression === 4).length, 21);
+    assert.equal(layers.filter((l) => l.kvCompression === 128).length, 20);
+    assert.equal(a.residualStreams, 4);
+    assert.equal(a.weightDtype, 'fp8');
+    assert.equal(a.expertWeightDtype, 'fp4', 'expert_dtype: fp4');
+    const s = modelSummary(a);
+    // Per layer: q_a 4096·1024 + q_b 1024·64·512 + kv 4096·512 + grouped o 64·512·1024 + 8·1024·4096 (+ compressor,
+    // indexer, norms); 256 experts of 3·4096·2048 in all 43 layers: ≈ 284 B in all, ≈ 13.7 B active.
+    assert.ok(Math.abs(s.params / 284.2e9 - 1) < 0.005, `${s.params}`);
+    assert.ok(Math.abs(s.activeParams / 13.7e9 - 1) < 0.01, `${s.activeParams}`);
+  });
+
   it('Llama-3.1-70B: dense GQA', () => {
     const a = load('meta-llama/Llama-3.1-70B');
     assert.equal(a.numLayers, 80);
@@ -321,9 +347,12 @@ describe('parseHfConfig refuses bad configs with a UsageError naming the field',
     assert.equal(e.where, 'test/moe config.json field "num_experts_per_tok"');
   });
 
-  it('DeepSeek-V4 compressed attention is refused by name', () => {
-    const e = usageError(() => load('deepseek-ai/DeepSeek-V4-Flash'));
-    assert.equal(e.where, 'deepseek-ai/DeepSeek-V4-Flash config.json field "compress_ratios"');
+  it('a compress_ratios entry of 1 or a negative one is refused by name', () => {
+    const v4 = readJson(PROJECT_MODELS, 'deepseek-ai/DeepSeek-V4-Flash', '_config.json') as Record<string, unknown>;
+    const ratios = [...(v4['compress_ratios'] as number[])];
+    ratios[5] = 1;
+    const e = usageError(() => parseHfConfig({ ...v4, compress_ratios: ratios }, 'test/v4'));
+    assert.equal(e.where, 'test/v4 config.json field "compress_ratios[5]"');
   });
 
   it('property: any mutation of a valid config parses or gives a UsageError, never another exception', () => {

@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors.js';
-import { ConfigReader, isJsonObject, perLayerList } from './config-reader.js';
+import { ConfigReader, isJsonObject, isNonNegInt, perLayerList } from './config-reader.js';
 import {
   assemble,
   denseLayerCount,
@@ -64,14 +64,6 @@ function architectureName(root: ConfigReader, modelType: string): string {
 /** Structures phasewise does not model: better a clear refusal than wrong figures. */
 function rejectUnmodelled(ctx: ParseContext): void {
   const t = ctx.text;
-  if (t.has('compress_ratios')) {
-    t.fail(
-      'compress_ratios',
-      t.raw('compress_ratios'),
-      'absent (compressed-KV sparse attention is not modelled)',
-      'DeepSeek-V4 compressed attention, hyper-connections (hc_mult) and grouped low-rank output (o_lora_rank) are not supported yet.',
-    );
-  }
   const ple = t.optNonNegInt('hidden_size_per_layer_input');
   if (ple !== undefined && ple > 0) {
     t.fail('hidden_size_per_layer_input', ple, '0 (per-layer embeddings, Gemma E2B/E4B, are not modelled)');
@@ -89,9 +81,10 @@ function parseTransformer(ctx: ParseContext): ModelArch {
   const hiddenSize = t.posInt('hidden_size');
   const vocabSize = t.posInt('vocab_size');
   const numHeads = t.posInt('num_attention_heads');
-  const mixers = readMixers(t, ctx.modelType, numLayers);
-  const sparse = readSparse(t, numLayers);
-  const attention = readAttention(ctx, hiddenSize, numHeads, mixers, sparse.indexer);
+  const compression = readKvCompression(t, numLayers);
+  const mixers = compression ? compression.map((r): MixerKind => (r === 0 ? 'sliding' : 'full')) : readMixers(t, ctx.modelType, numLayers);
+  const sparse = compression ? { ...readSparse(t, numLayers), layers: compression.map((r) => r === V4_INDEXED_RATIO) } : readSparse(t, numLayers);
+  const attention = compression ? readSharedLatentAttention(ctx, numHeads) : readAttention(ctx, hiddenSize, numHeads, mixers, sparse.indexer);
   const linearAttention = mixers.includes('linear') ? readLinearAttention(ctx, numHeads, attention) : undefined;
   const ffn = readFfn(ctx, numLayers);
   const layers: LayerSpec[] = mixers.map((mixer, i) => {
@@ -101,6 +94,7 @@ function parseTransformer(ctx: ParseContext): ModelArch {
       ffn: ffn.kinds[i] ?? 'dense',
       ...(isSparse ? { sparse: true } : {}),
       ...(isSparse && sparse.shared?.[i] ? { sharedIndexer: true } : {}),
+      ...(compression && (compression[i] ?? 0) > 1 ? { kvCompression: compression[i] } : {}),
     };
   });
   const numMtpLayers = readNumMtpLayers(ctx);
@@ -116,7 +110,51 @@ function parseTransformer(ctx: ParseContext): ModelArch {
     layers,
     ...(linearAttention ? { linearAttention } : {}),
     ...(numMtpLayers !== undefined ? { numMtpLayers } : {}),
+    ...(t.optPosInt('hc_mult') !== undefined && t.posInt('hc_mult') > 1 ? { residualStreams: t.posInt('hc_mult') } : {}),
   });
+}
+
+/**
+ * DeepSeek-V4's per-layer KV compression (`compress_ratios`, one entry per layer and per MTP layer): 0 is a
+ * window-only layer, 4 a compressed sparse one (CSA: the indexer picks the top-k compressed entries), 128 a heavily
+ * compressed one (HCA: attends every compressed entry); every layer also attends its uncompressed window
+ * (DeepSeek-V4 reference model code; NVIDIA Megatron-LM's DSv4 layer symbols W / C / H).
+ */
+function readKvCompression(t: ConfigReader, numLayers: number): number[] | undefined {
+  return perLayerList(t, 'compress_ratios', numLayers, 'a compression ratio: 0 (window only) or an integer ≥ 2', (v): number | undefined =>
+    isNonNegInt(v) && v !== 1 ? v : undefined,
+  );
+}
+
+/** The compression ratio of DeepSeek-V4's indexed (CSA) layers; layers of other ratios attend all their entries. */
+const V4_INDEXED_RATIO = 4;
+
+/**
+ * DeepSeek-V4 attention: low-rank q (`q_lora_rank`) and one `head_dim`-wide latent per token (its last
+ * `qk_rope_head_dim` carry RoPE) that every head reads as key and value; the heads' outputs go through a grouped
+ * low-rank projection (`o_groups` × `o_lora_rank`). Read as MLA whose latent is not up-projected.
+ */
+function readSharedLatentAttention(ctx: ParseContext, numHeads: number): AttentionSpec {
+  const t = ctx.text;
+  const headDim = t.posInt('head_dim');
+  const rope = t.posInt('qk_rope_head_dim');
+  if (rope >= headDim) t.fail('qk_rope_head_dim', rope, `less than head_dim (${headDim})`);
+  const kvHeads = t.optPosInt('num_key_value_heads') ?? 1;
+  if (kvHeads !== 1) t.fail('num_key_value_heads', kvHeads, '1 (one shared latent per token)');
+  const indexer = readSparse(t, 0).indexer;
+  return {
+    kind: 'mla',
+    numHeads,
+    qLoraRank: t.optPosInt('q_lora_rank') ?? null,
+    kvLoraRank: headDim - rope,
+    qkNopeHeadDim: headDim - rope,
+    qkRopeHeadDim: rope,
+    vHeadDim: headDim,
+    sharedLatentKv: true,
+    slidingWindowTokens: t.posInt('sliding_window'),
+    ...(t.has('o_lora_rank') ? { oLora: { rank: t.posInt('o_lora_rank'), groups: t.optPosInt('o_groups') ?? 1 } } : {}),
+    ...(indexer ? { indexer } : {}),
+  };
 }
 
 interface SparseLayout {

@@ -270,11 +270,14 @@ export function detectPrecision(
     ?.scaleBytesPerElement;
   // A config.json quantization_config may leave the KV cache to the ModelOpt side file.
   const kv = kvFromQuant(source.q) ?? (isJsonObject(hfQuantConfig) ? kvFromHfQuant(hfQuantConfig) : undefined);
+  // DeepSeek-V4 ships its routed experts in FP4 (`expert_dtype: "fp4"`, ue8m0 scales per 32 weights: MXFP4) beside
+  // an fp8 quantization_config that describes the rest.
+  const fp4Experts = [root, text].some((r) => r.optString('expert_dtype') === 'fp4') && parts.experts?.dtype !== 'fp4';
   return {
     attention: parts.attention?.dtype ?? baseDtype,
     ffn: parts.ffn?.dtype ?? baseDtype,
-    experts: parts.experts?.dtype ?? baseDtype,
-    ...(scale !== undefined ? { scaleBytesPerElement: scale } : {}),
+    experts: fp4Experts ? 'fp4' : (parts.experts?.dtype ?? baseDtype),
+    ...(fp4Experts ? { scaleBytesPerElement: MXFP4_SCALE } : scale !== undefined ? { scaleBytesPerElement: scale } : {}),
     ...(kv !== undefined ? { kv } : {}),
   };
 }

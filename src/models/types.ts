@@ -59,6 +59,15 @@ export type AttentionSpec =
       readonly vHeadDim: number;
       /** DeepSeek-V3.2 / GLM-5 sparse attention (DSA). */
       readonly indexer?: IndexerSpec;
+      /**
+       * DeepSeek-V4: the cached latent (kvLoraRank + qkRopeHeadDim wide, one per token) is itself every head's key
+       * and value — no kv_b up-projection and no absorbed BMMs — and each head returns a latent-wide output.
+       */
+      readonly sharedLatentKv?: boolean;
+      /** DeepSeek-V4 grouped low-rank output: heads' outputs → `oGroups` × `oLoraRank` → hidden. */
+      readonly oLora?: { readonly rank: number; readonly groups: number };
+      /** DeepSeek-V4: every layer also attends its last `slidingWindowTokens` tokens uncompressed. */
+      readonly slidingWindowTokens?: number;
     };
 
 /**
@@ -119,6 +128,12 @@ export interface LayerSpec {
   readonly sparse?: boolean;
   /** The layer reuses an earlier layer's top-k selection (GLM-5.2 `indexer_types: "shared"`): no indexer of its own. */
   readonly sharedIndexer?: boolean;
+  /**
+   * DeepSeek-V4 compressed attention (`compress_ratios`): a full layer caches one KV entry per `kvCompression`
+   * tokens (its compressor merges them) besides the uncompressed window; sparse ones select the indexer's top-k
+   * of those entries, the others attend all of them.
+   */
+  readonly kvCompression?: number;
 }
 
 export interface MoeSpec {
@@ -172,6 +187,8 @@ export interface ModelArch {
   readonly linearAttention?: LinearAttentionSpec;
   /** FFN has gate, up and down matrices (SwiGLU/GeGLU); false for 2-matrix MLPs (Nemotron-H relu²). Default true. */
   readonly gatedFfn?: boolean;
+  /** Residual streams of hyper-connections (DeepSeek-V4 `hc_mult`); 1 (absent) for a plain residual. */
+  readonly residualStreams?: number;
   /** Attention (mixer) weight precision when it differs from weightDtype (NVFP4 checkpoints keep attention in bf16/fp8). */
   readonly attentionWeightDtype?: Dtype;
   /** Block-scale bytes per element of the 4-bit weights of this checkpoint: NVFP4 1/16, MXFP4 1/32, int4 g32/bf16 1/16. */

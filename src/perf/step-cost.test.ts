@@ -5,6 +5,7 @@ import { commTimeS } from './collectives.js';
 import { resolveCalibration } from './calibration.js';
 import { makeStepCost } from './step-cost.js';
 import type { ModelArch } from '../models/types.js';
+import { loadModel } from '../cli/load.js';
 import type { PerfContext, StepShape } from './types.js';
 
 const near = (actual: number, expected: number, rel: number, what: string): void => {
@@ -87,6 +88,7 @@ const CASES: [string, PerfContext][] = [
   ['Llama-70B fp8 on B200 vllm (tables)', ctxOf(b200(), llama70b(), par(), { weightDtype: 'fp8', backend: 'vllm' })],
   ['DeepSeek-V3 fp8 on 8×B200 attention-DP + EP', ctxOf(b200(), deepseekV3(), par({ tp: 1, dp: 8, ep: 8 }), { weightDtype: 'fp8', moeDtype: 'fp8', gemmQuant: 'fp8_block', moeQuant: 'fp8_block', backend: 'sglang' })],
   ['DeepSeek-V3 fp8 on 8×H100 TP', ctxOf(h100(), deepseekV3(), par({ tp: 8, ep: 8 }), { weightDtype: 'fp8', moeDtype: 'fp8', gemmQuant: 'fp8_block', moeQuant: 'fp8_block' })],
+  ['DeepSeek-V4-Flash fp8 on 8×B200 (compressed attention)', ctxOf(b200(), loadModel('deepseek-ai/DeepSeek-V4-Flash'), par({ tp: 8, ep: 8 }), { weightDtype: 'fp8', moeDtype: 'fp4', gemmQuant: 'fp8_block', moeQuant: 'w4a8_mxfp4' })],
   ['gpt-oss-like on 2×H100 (sliding window, MoE)', ctxOf(h100(), gptOssLike(), par({ tp: 2 }), { moeDtype: 'fp4', moeQuant: 'w4a16_mxfp4', backend: 'vllm' })],
   ['Llama-70B on an untabled GPU (transfer curves)', ctxOf(untabledGpu(), llama70b(), par({ tp: 2 }), { backend: 'generic' })],
   ['Llama-70B fp8 on 152 SRAM chips (tp 8 × pp 19)', ctxOf(sramChip(), llama70b(), par({ tp: 8, pp: 19 }), { weightDtype: 'fp8' })],
@@ -109,6 +111,19 @@ describe('makeStepCost: monotonicity', () => {
       assertNonDecreasing(cost, [0, 1, 8, 64, 256].map((d) => prefillShape(1, 2048, d, 2000)), 'decodes added to a prefill step');
     });
   }
+});
+
+describe('makeStepCost: DeepSeek-V4 compressed attention', () => {
+  it('decode attention grows with the context by its compressed entries only', () => {
+    const opts = { weightDtype: 'fp8', moeDtype: 'fp8', gemmQuant: 'fp8_block', moeQuant: 'fp8_block' } as const;
+    const v4 = makeStepCost(ctxOf(b200(), loadModel('deepseek-ai/DeepSeek-V4-Flash'), par({ tp: 8, ep: 8 }), opts));
+    const v3 = makeStepCost(ctxOf(b200(), deepseekV3(), par({ tp: 8, ep: 8 }), opts));
+    const growth = (cost: (s: StepShape) => { attentionS: number }): number => cost(decodeShape(64, 65536)).attentionS / cost(decodeShape(64, 4096)).attentionS;
+    // 16× the context: DeepSeek-V3 reads 16× the latent; V4's CSA layers stay at their top-512 entries (reached at
+    // 2,048 tokens), its window at 128 tokens, and only the HCA layers' 1/128 entries grow (32 → 512 per sequence).
+    assert.ok(growth(v3) > 8, `V3: ${growth(v3)}`);
+    assert.ok(growth(v4) < 2, `V4: ${growth(v4)}`);
+  });
 });
 
 describe('makeStepCost: parallelism', () => {

@@ -62,6 +62,9 @@ type PartFn = (r: RankShape, out: Part) => void;
 
 const ELEMENTWISE_BANDWIDTH_EFFICIENCY = 0.7;
 
+/** Kernels hyper-connections add to a layer beyond the residual adds they replace (see `elementwise`). */
+const HYPER_CONNECTION_KERNELS_PER_LAYER = 2;
+
 /** Sliding-window attention: causal pairs and KV reads capped at the window. */
 function capPairs(seqs: number, pairs: number, window: number): number {
   if (!Number.isFinite(window) || seqs <= 0) return pairs;
@@ -116,10 +119,16 @@ function mlaMixer(b: Builder, layer: LayerSpec): PartFn {
   // Fused q_a + kv_a down-projection (replicated on every TP rank), then the per-rank up-projections.
   const down = gemmCostFn(dc, (a.qLoraRank ?? 0) + a.kvLoraRank + a.qkRopeHeadDim, h, q.attention, b.weightPeaks);
   const qUp = a.qLoraRank !== null ? gemmCostFn(dc, heads * qk, a.qLoraRank, q.attention, b.weightPeaks) : gemmCostFn(dc, heads * qk, h, q.attention, b.weightPeaks);
-  const kvUp = gemmCostFn(dc, heads * (a.qkNopeHeadDim + a.vHeadDim), a.kvLoraRank, q.attention, b.weightPeaks);
-  const o = gemmCostFn(dc, h, heads * a.vHeadDim, q.attention, b.weightPeaks);
-  const bmmPre = mlaBmmCostFn(dc, heads, a.qkNopeHeadDim, a.kvLoraRank, 'pre', q.attention, b.weightPeaks);
-  const bmmPost = mlaBmmCostFn(dc, heads, a.kvLoraRank, a.vHeadDim, 'post', q.attention, b.weightPeaks);
+  const none = (): number => 0;
+  // DeepSeek-V4 reads its latent as key and value: no up-projection and no absorption matmuls.
+  const latentKv = a.sharedLatentKv === true;
+  const kvUp = latentKv ? none : gemmCostFn(dc, heads * (a.qkNopeHeadDim + a.vHeadDim), a.kvLoraRank, q.attention, b.weightPeaks);
+  const o = a.oLora ? groupedLowRankOutput(b, heads, a.vHeadDim, a.oLora) : gemmCostFn(dc, h, heads * a.vHeadDim, q.attention, b.weightPeaks);
+  const bmmPre = latentKv ? none : mlaBmmCostFn(dc, heads, a.qkNopeHeadDim, a.kvLoraRank, 'pre', q.attention, b.weightPeaks);
+  const bmmPost = latentKv ? none : mlaBmmCostFn(dc, heads, a.kvLoraRank, a.vHeadDim, 'post', q.attention, b.weightPeaks);
+  // V4's compressor projects every token to a candidate entry and its gate (the indexer's keys likewise).
+  const compressorN = layer.kvCompression === undefined ? 0 : 2 * (a.kvLoraRank + a.qkRopeHeadDim) + (layer.sparse && a.indexer ? 2 * a.indexer.headDim : 0);
+  const compressor = compressorN > 0 ? gemmCostFn(dc, compressorN, h, q.attention, b.weightPeaks) : none;
   const shape = {
     heads,
     qkNopeHeadDim: a.qkNopeHeadDim,
@@ -131,13 +140,41 @@ function mlaMixer(b: Builder, layer: LayerSpec): PartFn {
   const ctxAttn = mlaContextCostFn(dc, shape, b.kvPeaks);
   const genAttn = mlaGenerationCostFn(dc, shape, b.kvPeaks);
   const sparse = layer.sparse === true && a.indexer !== undefined ? a.indexer : null;
+  const window = slidingWindowTokens(arch);
+  const ratio = layer.kvCompression;
   return (r, out) => {
     // Prefill up-projects the latent of every cached and new token of the prefill sequences (k_nope and v);
     // decode absorbs the up-projections into the query (bmm pre) and the output (bmm post).
-    out.gemmS += down(r.tokens) + qUp(r.tokens) + o(r.tokens) + kvUp(r.prefillKvTokens) + bmmPre(r.decodeSeqs) + bmmPost(r.decodeSeqs);
-    const decodeKv = sparse ? Math.min(r.decodeKvTokens, r.decodeSeqs * sparse.topKTokens) : r.decodeKvTokens;
-    out.attentionS += ctxAttn(r.prefillSeqs, r.prefillPairs) + genAttn(r.decodeSeqs, decodeKv);
+    out.gemmS += down(r.tokens) + qUp(r.tokens) + o(r.tokens) + kvUp(r.prefillKvTokens) + bmmPre(r.decodeSeqs) + bmmPost(r.decodeSeqs) + compressor(r.tokens);
+    let pairs: number;
+    let decodeKv: number;
+    if (ratio === undefined) {
+      pairs = capPairs(r.prefillSeqs, r.prefillPairs, window);
+      decodeKv = Number.isFinite(window) ? Math.min(r.decodeKvTokens, r.decodeSeqs * window) : r.decodeKvTokens;
+      if (sparse) decodeKv = Math.min(decodeKv, r.decodeSeqs * sparse.topKTokens);
+    } else {
+      // A compressed layer attends its uncompressed window and one entry per `ratio` tokens (the top-k of them
+      // when sparse): Σ min(pos/ratio, k) = Σ min(pos, k·ratio) / ratio.
+      const entryCap = sparse ? sparse.topKTokens : Number.POSITIVE_INFINITY;
+      pairs = capPairs(r.prefillSeqs, r.prefillPairs, window) + capPairs(r.prefillSeqs, r.prefillPairs, entryCap * ratio) / ratio;
+      decodeKv = Math.min(r.decodeKvTokens, r.decodeSeqs * window) + Math.min(r.decodeKvTokens / ratio, r.decodeSeqs * entryCap);
+    }
+    out.attentionS += ctxAttn(r.prefillSeqs, pairs) + genAttn(r.decodeSeqs, decodeKv);
   };
+}
+
+/**
+ * DeepSeek-V4's grouped low-rank output projection on one TP rank: its heads' outputs in groups, each group → the
+ * low rank (a block-diagonal matmul: one GEMM per group), then every local group's rank → hidden (summed over ranks
+ * by the layer's all-reduce).
+ */
+function groupedLowRankOutput(b: Builder, heads: number, vHeadDim: number, oLora: { readonly rank: number; readonly groups: number }): (tokens: number) => number {
+  const { ctx, dc } = b;
+  const q = replicaQuant(ctx);
+  const groups = Math.max(1, oLora.groups / ctx.par.tp);
+  const perGroup = gemmCostFn(dc, oLora.rank, (heads * vHeadDim) / groups, q.attention, b.weightPeaks);
+  const out = gemmCostFn(dc, ctx.model.hiddenSize, groups * oLora.rank, q.attention, b.weightPeaks);
+  return (tokens) => groups * perGroup(tokens) + out(tokens);
 }
 
 /**
@@ -283,8 +320,14 @@ function elementwise(b: Builder, layer: LayerSpec): PartFn {
         : 0;
   // 2 norms (read + write), 2 residual adds (2 reads + 1 write), RoPE on q and k, activation (2 reads + 1 write).
   const qk = qkNormCost(b, layer);
-  const bytesPerToken = ACT_BYTES * (2 * 2 * h + 2 * 3 * h + 2 * h) + ACT_BYTES * 3 * inter + qk.bytesPerToken;
-  const floorS = (dc.overhead.elementwiseKernelsPerLayer + qk.kernels) * dc.overhead.kernelFloorS;
+  // Hyper-connections (DeepSeek-V4 hc_mult = n): each sublayer reads its input as a mix of n residual streams and
+  // writes its output back into all n — n·h read and written twice per layer instead of the one stream, in a
+  // mixing kernel of their own before and after each sublayer (net of the residual adds they replace, two).
+  const streams = ctx.model.residualStreams ?? 1;
+  const hcBytes = streams > 1 ? ACT_BYTES * 2 * 2 * (streams - 1) * h : 0;
+  const hcKernels = streams > 1 ? HYPER_CONNECTION_KERNELS_PER_LAYER : 0;
+  const bytesPerToken = ACT_BYTES * (2 * 2 * h + 2 * 3 * h + 2 * h) + ACT_BYTES * 3 * inter + qk.bytesPerToken + hcBytes;
+  const floorS = (dc.overhead.elementwiseKernelsPerLayer + qk.kernels + hcKernels) * dc.overhead.kernelFloorS;
   const bw = b.weightPeaks.memBytesPerS * ELEMENTWISE_BANDWIDTH_EFFICIENCY;
   const tp = ctx.par.tp;
   return (r, out) => {

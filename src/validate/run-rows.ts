@@ -1,3 +1,4 @@
+import { isUsageError } from '../core/errors.js';
 import { runBenchmark } from './bench-engine.js';
 import { planReplay, type ReplayDeps, type ReplayOverrides } from './deployment.js';
 import type { ParsedRow, ValidationRow } from './rows.js';
@@ -50,7 +51,7 @@ export function predictRow(row: ValidationRow, deps: ReplayDeps, overrides: Repl
   try {
     plan = planReplay(row, deps, overrides);
   } catch (e) {
-    return { ...base, configKnown: row.mode === 'agg', prefillWorkers: null, decodeWorkers: null, predTtftMs: null, predTpotMs: null, reason: `internal error: ${(e as Error).message}`, note: '' };
+    return { ...base, configKnown: row.mode === 'agg', prefillWorkers: null, decodeWorkers: null, predTtftMs: null, predTpotMs: null, reason: failureReason(e), note: '' };
   }
   if (!plan.ok) return { ...base, configKnown: plan.configKnown, prefillWorkers: null, decodeWorkers: null, predTtftMs: null, predTpotMs: null, reason: plan.reason, note: '' };
   const workers = { prefillWorkers: plan.workers?.prefillWorkers ?? null, decodeWorkers: plan.workers?.decodeWorkers ?? null, note: plan.note };
@@ -69,8 +70,13 @@ export function predictRow(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     const stat = overrides.statistic === 'median' ? medianOf : meanOf;
     return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: stat(r.ttftMs), predTpotMs: stat(r.tpotMs), reason: '' };
   } catch (e) {
-    return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: null, predTpotMs: null, reason: `internal error: ${(e as Error).message}` };
+    return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: null, predTpotMs: null, reason: failureReason(e) };
   }
+}
+
+/** Why a row could not be replayed: what the input asked for that phasewise refuses (a UsageError), or a bug. */
+function failureReason(e: unknown): string {
+  return isUsageError(e) ? `unsupported: ${e.message}` : `internal error: ${e instanceof Error ? e.message : String(e)}`;
 }
 
 function medianOf(xs: Float64Array): number | null {
