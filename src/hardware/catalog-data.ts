@@ -374,6 +374,336 @@ export const CATALOG_DEVICES: readonly Device[] = [
     notes: "Dense. Rack aggregate (Verda): 1.08 EF FP4 dense, 360 PF FP8, 180 PF BF16, ~20 TB HBM, 576 TB/s HBM bw, 130 TB/s NVLink, 100.8 kW max GPU TDP. MLPerf names it 'GB300-288GB'. Attention SFU 10.7 TeraExp/s (vs 5 on B200).",
   },
   {
+    id: "l40s",
+    name: "NVIDIA L40S (48 GB GDDR6, PCIe)",
+    vendor: "NVIDIA",
+    kind: "gpu",
+    aliases: [
+      "l40s-48gb",
+      "l40s_pcie",
+    ],
+    flopsPerS: {
+      bf16: { value: 362.05e12, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "systems yaml bfloat16_tc_flops: \"362.05 TFLOPS\"." },
+      fp8: { value: 733e12, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "systems yaml fp8_tc_flops: \"733 TFLOPS\"." },
+      fp4: { value: null, source: "not found: accelerators.json \"NVIDIA L40S (48 GB GDDR6, PCIe)\" (fp4_tflops: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/l40s.yaml (Apache-2.0)" },
+      int8: { value: 733e12, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "int8 tensor throughput equals fp8 on this architecture per aiconfigurator systems yaml." },
+    },
+    memory: {
+      sram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA L40S (48 GB GDDR6, PCIe)\" (sram_mb: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/l40s.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA L40S (48 GB GDDR6, PCIe)\" (sram_tbps: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/l40s.yaml (Apache-2.0)" },
+      },
+      hbm: {
+        capacityBytes: { value: 48305799168, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "systems yaml mem_capacity: \"46068 MiB\"." },
+        bandwidthBytesPerS: { value: 864e9, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "systems yaml mem_bw: \"864GB/s\"." },
+      },
+      dram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA L40S (48 GB GDDR6, PCIe)\" (no ddr_gb field; compiled from the URLs in this device's sources) nor aiconfigurator systems/l40s.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA L40S (48 GB GDDR6, PCIe)\" (no ddr_tbps field; compiled from the URLs in this device's sources) nor aiconfigurator systems/l40s.yaml (Apache-2.0)" },
+      },
+    },
+    scaleUp: {
+      bandwidthBytesPerS: { value: 32e9, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "systems yaml intra_node_bw: \"Byte/s per gpu, single direction (pcie 4.0)\"." },
+      latencyS: { value: 10e-6, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "systems yaml p2p_latency: \"10us some nonofficial correction based on observations, you should try to modify based on your own observations\"." },
+      domainChips: { value: 8, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "HGX node: num_gpus_per_node share one NVLink domain." },
+    },
+    scaleOut: {
+      bandwidthBytesPerS: { value: 50e9, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "systems yaml inter_node_bw: \"Byte/s per GPU, single direction, 1:1 CX7 NDR 400Gb/s per node\"." },
+      latencyS: { value: null, source: "not found: accelerators.json \"NVIDIA L40S (48 GB GDDR6, PCIe)\" (no scale-out latency field; compiled from the URLs in this device's sources) nor aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "The systems yaml gives no inter-node latency (its p2p_latency is used for scale-up)." },
+    },
+    powerW: { value: 350, source: "aiconfigurator systems/l40s.yaml (Apache-2.0)", note: "systems yaml power: \"Watt\"." },
+    priceUsdPerHour: { value: null, source: "not found: accelerators.json \"NVIDIA L40S (48 GB GDDR6, PCIe)\" (price_usd_per_hour: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/l40s.yaml (Apache-2.0)" },
+    weightsInSramOnly: false,
+    sources: [
+      "https://github.com/ai-dynamo/aiconfigurator (systems/l40s.yaml)",
+      "aiconfigurator systems/l40s.yaml (Apache-2.0)",
+    ],
+    notes: "Ada Lovelace (sm_89) PCIe card: its GDDR6 main memory is filed as the hbm tier. Every figure (dense tensor FLOP/s, memory size and bandwidth, links, power) is aiconfigurator's systems file l40s.yaml (Apache-2.0), copied in ../shared/data/calibration/aiconfigurator/systems/; no NVLink: GPUs talk over PCIe 4.0. No price in a stored source. Compiled for phasewise; not in ../shared/data/hardware/accelerators.json. No operator tables of its own: the performance model borrows the nearest measured system's (docs/perf.md, \"Transfer curves\").",
+  },
+  {
+    id: "l4",
+    name: "NVIDIA L4 (24 GB GDDR6, PCIe)",
+    vendor: "NVIDIA",
+    kind: "gpu",
+    aliases: [
+      "l4-24gb",
+      "l4_pcie",
+    ],
+    flopsPerS: {
+      bf16: { value: 121e12, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "systems yaml bfloat16_tc_flops: \"121TFLOPS (dense; NVIDIA specs list 242TFLOPS with sparsity)\"." },
+      fp8: { value: 242e12, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "systems yaml fp8_tc_flops: \"242TFLOPS (dense; NVIDIA specs list 485TFLOPS with sparsity)\"." },
+      fp4: { value: null, source: "not found: accelerators.json \"NVIDIA L4 (24 GB GDDR6, PCIe)\" (fp4_tflops: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/l4.yaml (Apache-2.0)" },
+      int8: { value: 242e12, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "int8 tensor throughput equals fp8 on this architecture per aiconfigurator systems yaml." },
+    },
+    memory: {
+      sram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA L4 (24 GB GDDR6, PCIe)\" (sram_mb: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/l4.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA L4 (24 GB GDDR6, PCIe)\" (sram_tbps: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/l4.yaml (Apache-2.0)" },
+      },
+      hbm: {
+        capacityBytes: { value: 25769803776, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "systems yaml mem_capacity: \"24GiB\"." },
+        bandwidthBytesPerS: { value: 300e9, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "systems yaml mem_bw: \"300GB/s\"." },
+      },
+      dram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA L4 (24 GB GDDR6, PCIe)\" (no ddr_gb field; compiled from the URLs in this device's sources) nor aiconfigurator systems/l4.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA L4 (24 GB GDDR6, PCIe)\" (no ddr_tbps field; compiled from the URLs in this device's sources) nor aiconfigurator systems/l4.yaml (Apache-2.0)" },
+      },
+    },
+    scaleUp: {
+      bandwidthBytesPerS: { value: 32e9, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "systems yaml intra_node_bw: \"Byte/s per GPU, single direction, PCIe Gen4 x16\"." },
+      latencyS: { value: 10e-6, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "systems yaml p2p_latency: \"10us nonofficial correction based on observations\"." },
+      domainChips: { value: 8, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "HGX node: num_gpus_per_node share one NVLink domain." },
+    },
+    scaleOut: {
+      bandwidthBytesPerS: { value: 25e9, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "systems yaml inter_node_bw: \"Byte/s per GPU, single direction, assumes 1:1 200Gb/s fabric\"." },
+      latencyS: { value: null, source: "not found: accelerators.json \"NVIDIA L4 (24 GB GDDR6, PCIe)\" (no scale-out latency field; compiled from the URLs in this device's sources) nor aiconfigurator systems/l4.yaml (Apache-2.0)", note: "The systems yaml gives no inter-node latency (its p2p_latency is used for scale-up)." },
+    },
+    powerW: { value: 72, source: "aiconfigurator systems/l4.yaml (Apache-2.0)", note: "systems yaml power: \"Watt\"." },
+    priceUsdPerHour: { value: null, source: "not found: accelerators.json \"NVIDIA L4 (24 GB GDDR6, PCIe)\" (price_usd_per_hour: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/l4.yaml (Apache-2.0)" },
+    weightsInSramOnly: false,
+    sources: [
+      "https://github.com/ai-dynamo/aiconfigurator (systems/l4.yaml)",
+      "aiconfigurator systems/l4.yaml (Apache-2.0)",
+    ],
+    notes: "Ada Lovelace (sm_89) 72 W PCIe card: its GDDR6 main memory is filed as the hbm tier. Every figure (dense tensor FLOP/s, memory size and bandwidth, links, power) is aiconfigurator's systems file l4.yaml (Apache-2.0), copied in ../shared/data/calibration/aiconfigurator/systems/; no NVLink: GPUs talk over PCIe 4.0. No price in a stored source. Compiled for phasewise; not in ../shared/data/hardware/accelerators.json. No operator tables of its own: the performance model borrows the nearest measured system's (docs/perf.md, \"Transfer curves\").",
+  },
+  {
+    id: "h100-pcie",
+    name: "NVIDIA H100 PCIe 80GB",
+    vendor: "NVIDIA",
+    kind: "gpu",
+    aliases: [
+      "h100_pcie",
+      "h100-pcie-80gb",
+    ],
+    flopsPerS: {
+      bf16: { value: 756.5e12, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "systems yaml bfloat16_tc_flops: \"756.5TFLOPS (dense; NVIDIA specs list 1513TFLOPS with sparsity)\"." },
+      fp8: { value: 1.513e15, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "systems yaml fp8_tc_flops: \"1513TFLOPS (dense; NVIDIA specs list 3026TFLOPS with sparsity)\"." },
+      fp4: { value: null, source: "not found: accelerators.json \"NVIDIA H100 PCIe 80GB\" (fp4_tflops: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/h100_pcie.yaml (Apache-2.0)" },
+      int8: { value: 1.513e15, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "int8 tensor throughput equals fp8 on this architecture per aiconfigurator systems yaml." },
+    },
+    memory: {
+      sram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA H100 PCIe 80GB\" (sram_mb: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/h100_pcie.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA H100 PCIe 80GB\" (sram_tbps: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/h100_pcie.yaml (Apache-2.0)" },
+      },
+      hbm: {
+        capacityBytes: { value: 85899345920, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "systems yaml mem_capacity: \"80GiB\"." },
+        bandwidthBytesPerS: { value: 2e12, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "systems yaml mem_bw: \"2TB/s\"." },
+      },
+      dram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA H100 PCIe 80GB\" (no ddr_gb field; compiled from the URLs in this device's sources) nor aiconfigurator systems/h100_pcie.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA H100 PCIe 80GB\" (no ddr_tbps field; compiled from the URLs in this device's sources) nor aiconfigurator systems/h100_pcie.yaml (Apache-2.0)" },
+      },
+    },
+    scaleUp: {
+      bandwidthBytesPerS: { value: 64e9, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "systems yaml intra_node_bw: \"Byte/s per GPU, single direction, PCIe Gen5 x16 without NVLink\"." },
+      latencyS: { value: 10e-6, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "systems yaml p2p_latency: \"10us nonofficial correction based on observations\"." },
+      domainChips: { value: 8, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "HGX node: num_gpus_per_node share one NVLink domain." },
+    },
+    scaleOut: {
+      bandwidthBytesPerS: { value: 50e9, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "systems yaml inter_node_bw: \"Byte/s per GPU, single direction, assumes 1:1 400Gb/s fabric\"." },
+      latencyS: { value: null, source: "not found: accelerators.json \"NVIDIA H100 PCIe 80GB\" (no scale-out latency field; compiled from the URLs in this device's sources) nor aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "The systems yaml gives no inter-node latency (its p2p_latency is used for scale-up)." },
+    },
+    powerW: { value: 350, source: "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)", note: "systems yaml power: \"Watt\"." },
+    priceUsdPerHour: { value: null, source: "not found: accelerators.json \"NVIDIA H100 PCIe 80GB\" (price_usd_per_hour: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/h100_pcie.yaml (Apache-2.0)" },
+    weightsInSramOnly: false,
+    sources: [
+      "https://github.com/ai-dynamo/aiconfigurator (systems/h100_pcie.yaml)",
+      "aiconfigurator systems/h100_pcie.yaml (Apache-2.0)",
+    ],
+    notes: "Hopper (sm_90) PCIe card with HBM2e. Every figure (dense tensor FLOP/s, memory size and bandwidth, links, power) is aiconfigurator's systems file h100_pcie.yaml (Apache-2.0), copied in ../shared/data/calibration/aiconfigurator/systems/; GPUs talk over PCIe 5.0 (the file's intra-node figure; NVLink bridges between card pairs are not modelled). No price in a stored source. Compiled for phasewise; not in ../shared/data/hardware/accelerators.json. No operator tables of its own: the performance model borrows the nearest measured system's (docs/perf.md, \"Transfer curves\").",
+  },
+  {
+    id: "a100-pcie",
+    name: "NVIDIA A100 80GB PCIe",
+    vendor: "NVIDIA",
+    kind: "gpu",
+    aliases: [
+      "a100_pcie",
+      "a100-pcie-80gb",
+    ],
+    flopsPerS: {
+      bf16: { value: 312e12, source: "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "systems yaml bfloat16_tc_flops: \"312TFLOPS\"." },
+      fp8: { value: null, source: "not found: accelerators.json \"NVIDIA A100 80GB PCIe\" (fp8_tflops: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a100_pcie.yaml (Apache-2.0)" },
+      fp4: { value: null, source: "not found: accelerators.json \"NVIDIA A100 80GB PCIe\" (fp4_tflops: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a100_pcie.yaml (Apache-2.0)" },
+      int8: { value: 624e12, source: "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "systems yaml int8_tc_flops: \"624TOPS\"." },
+    },
+    memory: {
+      sram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA A100 80GB PCIe\" (sram_mb: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a100_pcie.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA A100 80GB PCIe\" (sram_tbps: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a100_pcie.yaml (Apache-2.0)" },
+      },
+      hbm: {
+        capacityBytes: { value: 85899345920, source: "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "systems yaml mem_capacity: \"80GiB\"." },
+        bandwidthBytesPerS: { value: 1.935e12, source: "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "systems yaml mem_bw: \"1.935TB/s\"." },
+      },
+      dram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA A100 80GB PCIe\" (no ddr_gb field; compiled from the URLs in this device's sources) nor aiconfigurator systems/a100_pcie.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA A100 80GB PCIe\" (no ddr_tbps field; compiled from the URLs in this device's sources) nor aiconfigurator systems/a100_pcie.yaml (Apache-2.0)" },
+      },
+    },
+    scaleUp: {
+      bandwidthBytesPerS: { value: 32e9, source: "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "systems yaml intra_node_bw: \"Byte/s per GPU, single direction, PCIe Gen4 x16 without NVLink\"." },
+      latencyS: { value: 10e-6, source: "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "systems yaml p2p_latency: \"10us nonofficial correction based on observations\"." },
+      domainChips: { value: 8, source: "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "HGX node: num_gpus_per_node share one NVLink domain." },
+    },
+    scaleOut: {
+      bandwidthBytesPerS: { value: 25e9, source: "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "systems yaml inter_node_bw: \"Byte/s per GPU, single direction, assumes 1:1 200Gb/s fabric\"." },
+      latencyS: { value: null, source: "not found: accelerators.json \"NVIDIA A100 80GB PCIe\" (no scale-out latency field; compiled from the URLs in this device's sources) nor aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "The systems yaml gives no inter-node latency (its p2p_latency is used for scale-up)." },
+    },
+    powerW: { value: 300, source: "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)", note: "systems yaml power: \"Watt\"." },
+    priceUsdPerHour: { value: null, source: "not found: accelerators.json \"NVIDIA A100 80GB PCIe\" (price_usd_per_hour: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a100_pcie.yaml (Apache-2.0)" },
+    weightsInSramOnly: false,
+    sources: [
+      "https://github.com/ai-dynamo/aiconfigurator (systems/a100_pcie.yaml)",
+      "aiconfigurator systems/a100_pcie.yaml (Apache-2.0)",
+    ],
+    notes: "Ampere (sm_80) PCIe card with HBM2e; no FP8. Every figure (dense tensor FLOP/s, memory size and bandwidth, links, power) is aiconfigurator's systems file a100_pcie.yaml (Apache-2.0), copied in ../shared/data/calibration/aiconfigurator/systems/; GPUs talk over PCIe 4.0 (NVLink bridges between card pairs are not modelled). No price in a stored source. Compiled for phasewise; not in ../shared/data/hardware/accelerators.json. No operator tables of its own: the performance model borrows the nearest measured system's (docs/perf.md, \"Transfer curves\").",
+  },
+  {
+    id: "a30",
+    name: "NVIDIA A30 24GB PCIe",
+    vendor: "NVIDIA",
+    kind: "gpu",
+    aliases: [
+      "a30-24gb",
+      "a30_pcie",
+    ],
+    flopsPerS: {
+      bf16: { value: 165e12, source: "aiconfigurator systems/a30.yaml (Apache-2.0)", note: "systems yaml bfloat16_tc_flops: \"165TFLOPS\"." },
+      fp8: { value: null, source: "not found: accelerators.json \"NVIDIA A30 24GB PCIe\" (fp8_tflops: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a30.yaml (Apache-2.0)" },
+      fp4: { value: null, source: "not found: accelerators.json \"NVIDIA A30 24GB PCIe\" (fp4_tflops: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a30.yaml (Apache-2.0)" },
+      int8: { value: 330e12, source: "aiconfigurator systems/a30.yaml (Apache-2.0)", note: "systems yaml int8_tc_flops: \"330TOPS\"." },
+    },
+    memory: {
+      sram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA A30 24GB PCIe\" (sram_mb: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a30.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA A30 24GB PCIe\" (sram_tbps: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a30.yaml (Apache-2.0)" },
+      },
+      hbm: {
+        capacityBytes: { value: 25769803776, source: "aiconfigurator systems/a30.yaml (Apache-2.0)", note: "systems yaml mem_capacity: \"24GiB\"." },
+        bandwidthBytesPerS: { value: 933e9, source: "aiconfigurator systems/a30.yaml (Apache-2.0)", note: "systems yaml mem_bw: \"933GB/s\"." },
+      },
+      dram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA A30 24GB PCIe\" (no ddr_gb field; compiled from the URLs in this device's sources) nor aiconfigurator systems/a30.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA A30 24GB PCIe\" (no ddr_tbps field; compiled from the URLs in this device's sources) nor aiconfigurator systems/a30.yaml (Apache-2.0)" },
+      },
+    },
+    scaleUp: {
+      bandwidthBytesPerS: { value: 32e9, source: "aiconfigurator systems/a30.yaml (Apache-2.0)", note: "systems yaml intra_node_bw: \"Byte/s per GPU, single direction, PCIe Gen4 x16 without NVLink\"." },
+      latencyS: { value: 10e-6, source: "aiconfigurator systems/a30.yaml (Apache-2.0)", note: "systems yaml p2p_latency: \"10us nonofficial correction based on observations\"." },
+      domainChips: { value: 8, source: "aiconfigurator systems/a30.yaml (Apache-2.0)", note: "HGX node: num_gpus_per_node share one NVLink domain." },
+    },
+    scaleOut: {
+      bandwidthBytesPerS: { value: 25e9, source: "aiconfigurator systems/a30.yaml (Apache-2.0)", note: "systems yaml inter_node_bw: \"Byte/s per GPU, single direction, assumes 1:1 200Gb/s fabric\"." },
+      latencyS: { value: null, source: "not found: accelerators.json \"NVIDIA A30 24GB PCIe\" (no scale-out latency field; compiled from the URLs in this device's sources) nor aiconfigurator systems/a30.yaml (Apache-2.0)", note: "The systems yaml gives no inter-node latency (its p2p_latency is used for scale-up)." },
+    },
+    powerW: { value: 165, source: "aiconfigurator systems/a30.yaml (Apache-2.0)", note: "systems yaml power: \"Watt\"." },
+    priceUsdPerHour: { value: null, source: "not found: accelerators.json \"NVIDIA A30 24GB PCIe\" (price_usd_per_hour: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/a30.yaml (Apache-2.0)" },
+    weightsInSramOnly: false,
+    sources: [
+      "https://github.com/ai-dynamo/aiconfigurator (systems/a30.yaml)",
+      "aiconfigurator systems/a30.yaml (Apache-2.0)",
+    ],
+    notes: "Ampere (sm_80) PCIe card with HBM2; no FP8. Every figure (dense tensor FLOP/s, memory size and bandwidth, links, power) is aiconfigurator's systems file a30.yaml (Apache-2.0), copied in ../shared/data/calibration/aiconfigurator/systems/; GPUs talk over PCIe 4.0. No price in a stored source. Compiled for phasewise; not in ../shared/data/hardware/accelerators.json. No operator tables of its own: the performance model borrows the nearest measured system's (docs/perf.md, \"Transfer curves\").",
+  },
+  {
+    id: "rtx-pro-6000",
+    name: "NVIDIA RTX PRO 6000 Blackwell Server Edition",
+    vendor: "NVIDIA",
+    kind: "gpu",
+    aliases: [
+      "rtx_pro_6000_server",
+      "rtx-pro-6000-server",
+      "rtx_pro_6000",
+    ],
+    flopsPerS: {
+      bf16: { value: 467800534963698, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "systems yaml bfloat16_tc_flops: \"467.8 TFLOPS dense, scaled to 2430 MHz\"." },
+      fp8: { value: 935601069927397, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "systems yaml fp8_tc_flops: \"935.6 TFLOPS dense, scaled to 2430 MHz\"." },
+      fp4: { value: 1871202139854795, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "systems yaml fp4_tc_flops: \"1871.2 TFLOPS dense, scaled to 2430 MHz\"." },
+      int8: { value: 935601069927397, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "int8 tensor throughput equals fp8 on this architecture per aiconfigurator systems yaml." },
+    },
+    memory: {
+      sram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA RTX PRO 6000 Blackwell Server Edition\" (sram_mb: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA RTX PRO 6000 Blackwell Server Edition\" (sram_tbps: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)" },
+      },
+      hbm: {
+        capacityBytes: { value: 102641958912, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "systems yaml mem_capacity: \"97887 MiB reported by nvidia-smi\"." },
+        bandwidthBytesPerS: { value: 1.792e12, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "systems yaml mem_bw: \"1.792 TB/s GDDR7\"." },
+      },
+      dram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"NVIDIA RTX PRO 6000 Blackwell Server Edition\" (no ddr_gb field; compiled from the URLs in this device's sources) nor aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"NVIDIA RTX PRO 6000 Blackwell Server Edition\" (no ddr_tbps field; compiled from the URLs in this device's sources) nor aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)" },
+      },
+    },
+    scaleUp: {
+      bandwidthBytesPerS: { value: 64e9, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "systems yaml intra_node_bw: \"Byte/s per GPU, single direction, PCIe Gen5 x16\"." },
+      latencyS: { value: 10e-6, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "systems yaml p2p_latency: \"10us some nonofficial correction based on observations, you should try to modify based on your own observations\"." },
+      domainChips: { value: 8, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "HGX node: num_gpus_per_node share one NVLink domain." },
+    },
+    scaleOut: {
+      bandwidthBytesPerS: { value: 50e9, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "systems yaml inter_node_bw: \"Byte/s per GPU, single direction, conservative 400Gb/s placeholder\"." },
+      latencyS: { value: null, source: "not found: accelerators.json \"NVIDIA RTX PRO 6000 Blackwell Server Edition\" (no scale-out latency field; compiled from the URLs in this device's sources) nor aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "The systems yaml gives no inter-node latency (its p2p_latency is used for scale-up)." },
+    },
+    powerW: { value: 600, source: "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)", note: "systems yaml power: \"Watt\"." },
+    priceUsdPerHour: { value: null, source: "not found: accelerators.json \"NVIDIA RTX PRO 6000 Blackwell Server Edition\" (price_usd_per_hour: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)" },
+    weightsInSramOnly: false,
+    sources: [
+      "https://github.com/ai-dynamo/aiconfigurator (systems/rtx_pro_6000_server.yaml)",
+      "aiconfigurator systems/rtx_pro_6000_server.yaml (Apache-2.0)",
+    ],
+    notes: "Blackwell (sm_120) PCIe card: its 96 GB of GDDR7 are filed as the hbm tier. Every figure (dense tensor FLOP/s, memory size and bandwidth, links, power) is aiconfigurator's systems file rtx_pro_6000_server.yaml (Apache-2.0), copied in ../shared/data/calibration/aiconfigurator/systems/; no NVLink: GPUs talk over PCIe 5.0. No price in a stored source. Compiled for phasewise; not in ../shared/data/hardware/accelerators.json. No operator tables of its own: the performance model borrows the nearest measured system's (docs/perf.md, \"Transfer curves\").",
+  },
+  {
+    id: "arc-pro-b60",
+    name: "Intel Arc Pro B60 (24 GB GDDR6)",
+    vendor: "Intel",
+    kind: "gpu",
+    aliases: [
+      "b60",
+      "arc_pro_b60",
+    ],
+    flopsPerS: {
+      bf16: { value: 98.304e12, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "systems yaml bfloat16_tc_flops: \"98.3TFLOPS\"." },
+      fp8: { value: 98.304e12, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "systems yaml fp8_tc_flops: \"B60 has no native FP8 matrix-compute support, so this path falls back to BF16.\"." },
+      fp4: { value: null, source: "not found: accelerators.json \"Intel Arc Pro B60 (24 GB GDDR6)\" (fp4_tflops: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/b60.yaml (Apache-2.0)" },
+      int8: { value: 197e12, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "systems yaml int8_tc_flops: \"197TOPS\"." },
+    },
+    memory: {
+      sram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"Intel Arc Pro B60 (24 GB GDDR6)\" (sram_mb: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/b60.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"Intel Arc Pro B60 (24 GB GDDR6)\" (sram_tbps: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/b60.yaml (Apache-2.0)" },
+      },
+      hbm: {
+        capacityBytes: { value: 25769803776, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "systems yaml mem_capacity: \"24GiB\"." },
+        bandwidthBytesPerS: { value: 456e9, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "systems yaml mem_bw: \"456GB/s\"." },
+      },
+      dram: {
+        capacityBytes: { value: null, source: "not found: accelerators.json \"Intel Arc Pro B60 (24 GB GDDR6)\" (no ddr_gb field; compiled from the URLs in this device's sources) nor aiconfigurator systems/b60.yaml (Apache-2.0)" },
+        bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"Intel Arc Pro B60 (24 GB GDDR6)\" (no ddr_tbps field; compiled from the URLs in this device's sources) nor aiconfigurator systems/b60.yaml (Apache-2.0)" },
+      },
+    },
+    scaleUp: {
+      bandwidthBytesPerS: { value: 28.4e9, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "systems yaml intra_node_bw: \"PCIe bw without NVLink, Byte/s per GPU, single direction, limited by line rate and TLP header\"." },
+      latencyS: { value: 2e-6, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "systems yaml p2p_latency: \"2us PCIe round-trip latency measured on B60 operated by GPU kernels\"." },
+      domainChips: { value: 8, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "HGX node: num_gpus_per_node share one NVLink domain." },
+    },
+    scaleOut: {
+      bandwidthBytesPerS: { value: 50e9, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "systems yaml inter_node_bw: \"Byte/s per GPU, single direction, 1:1 CX7 per node, 50GB/s\"." },
+      latencyS: { value: null, source: "not found: accelerators.json \"Intel Arc Pro B60 (24 GB GDDR6)\" (no scale-out latency field; compiled from the URLs in this device's sources) nor aiconfigurator systems/b60.yaml (Apache-2.0)", note: "The systems yaml gives no inter-node latency (its p2p_latency is used for scale-up)." },
+    },
+    powerW: { value: 200, source: "aiconfigurator systems/b60.yaml (Apache-2.0)", note: "systems yaml power: \"Watt (Total Board Power)\"." },
+    priceUsdPerHour: { value: null, source: "not found: accelerators.json \"Intel Arc Pro B60 (24 GB GDDR6)\" (price_usd_per_hour: null; compiled from the URLs in this device's sources) nor aiconfigurator systems/b60.yaml (Apache-2.0)" },
+    weightsInSramOnly: false,
+    sources: [
+      "https://github.com/ai-dynamo/aiconfigurator (systems/b60.yaml)",
+      "aiconfigurator systems/b60.yaml (Apache-2.0)",
+    ],
+    notes: "Intel Xe2 (Battlemage) PCIe card: its GDDR6 main memory is filed as the hbm tier. Every figure (dense tensor FLOP/s, memory size and bandwidth, links, power) is aiconfigurator's systems file b60.yaml (Apache-2.0), copied in ../shared/data/calibration/aiconfigurator/systems/; no GPU-to-GPU link beyond PCIe. No price in a stored source. Compiled for phasewise; not in ../shared/data/hardware/accelerators.json. Another vendor's GPU without operator tables: the performance model runs the transfer curves.",
+  },
+  {
     id: "rubin",
     name: "NVIDIA Rubin GPU (VR200, as announced)",
     vendor: "NVIDIA",

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/errors.js';
@@ -10,7 +10,7 @@ const DATA = new URL('../../../../shared/data/', import.meta.url);
 const REQUIRED_IDS = [
   'a100', 'h100', 'h200', 'b200', 'gb200', 'b300', 'gb300', 'rubin', 'mi300x', 'mi325x', 'mi355x', 'tpu-v5e',
   'tpu-v6e', 'tpu-v5p', 'tpu7x', 'trn2', 'trn3', 'groq-lpu-v1', 'groq3-lpu', 'groq3-lpx', 'wse3', 'corsair',
-  'sn40l', 'sohu', 'matx-one', 'rubin-cpx',
+  'sn40l', 'sohu', 'matx-one', 'rubin-cpx', 'l40s', 'l4', 'h100-pcie', 'a100-pcie', 'a30', 'rtx-pro-6000', 'arc-pro-b60',
 ];
 
 const ALIASES: Record<string, string> = {
@@ -66,6 +66,10 @@ test('every system named in validation/silicon_dev.csv and aiconfigurator resolv
   assert.deepEqual([...systems].sort(), ['b200_sxm', 'b300_sxm', 'gb200', 'h100_sxm', 'h200_sxm']);
   const c = Catalog.builtin();
   for (const s of [...systems, 'gb300', 'a100_sxm']) assert.ok(c.has(s), s);
+  // Every aiconfigurator systems file names a device (a validation row's `system` is such a name).
+  const files = readdirSync(new URL('calibration/aiconfigurator/systems/', DATA)).filter((f) => f.endsWith('.yaml') && f !== 'perf_data_reuse_manifest.yaml');
+  assert.equal(files.length, 14, 'every systems file is checked');
+  for (const f of files) assert.ok(c.has(f.replace(/\.yaml$/, '')), f);
 });
 
 test('an unknown id is a UsageError naming the value, the accepted ids and the closest one', () => {
@@ -89,7 +93,7 @@ test('an override file changes a price, with the file as source, and leaves the 
   assert.deepEqual(c.get('b200').memory.hbm.bandwidthBytesPerS, { value: 8e12, source: 'Klockwood', note: 'peak' });
   assert.equal(c.get('b200').memory.hbm.capacityBytes.value, base.get('b200').memory.hbm.capacityBytes.value);
   assert.equal(base.get('h100').priceUsdPerHour.value, 2.69, 'the built-in catalog is unchanged');
-  assert.equal(c.list().length, 26);
+  assert.equal(c.list().length, REQUIRED_IDS.length);
 });
 
 test('a bad type in an override is a UsageError naming the path and what is accepted', () => {
@@ -137,7 +141,7 @@ test('a new device needs kind, compute and a memory tier, and says which are mis
   assert.equal(d.flopsPerS.fp8.value, 1e15);
   assert.equal(d.flopsPerS.bf16.value, null);
   assert.equal(d.weightsInSramOnly, true, 'an SRAM chip with no off-chip memory holds weights in SRAM');
-  assert.equal(ok.list().length, 27);
+  assert.equal(ok.list().length, REQUIRED_IDS.length + 1);
 });
 
 test('a new device can start from a catalog device with base', () => {

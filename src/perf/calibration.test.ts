@@ -49,7 +49,8 @@ describe('calibration', () => {
     // 15 % faster than the sibling: its own peaks with the sibling's efficiencies; within 10 %, the same chip.
     const dc = resolveCalibration(like(1.15), 'trtllm');
     assert.equal(dc.system?.id, 'b300_sxm');
-    assert.equal(dc.collectiveByteScale, 1, 'a sibling shares the links its collectives were measured on');
+    assert.equal(resolveCalibration(like(1.15, 1.15, ref.scaleUpBytesPerS), 'trtllm').collectiveByteScale, 1, 'same links: the collective tables as measured');
+    assert.equal(dc.collectiveByteScale, ref.scaleUpBytesPerS / base.scaleUp.bandwidthBytesPerS.value!, 'a sibling on slower links (a PCIe card) reads them at scaled bytes');
     assert.equal(dc.peaks.memBytesPerS, ref.memBytesPerS * 1.15);
     assert.equal(resolveCalibration(like(1.03), 'trtllm').peaks.memBytesPerS, ref.memBytesPerS);
     // Another generation (bandwidth 1.5× beyond the sibling tolerance): the nearest system's kernels, not its links.

@@ -38,9 +38,9 @@ export interface DeviceCalibration {
   readonly system: SystemCalibration | null;
   /**
    * How the system's collective tables (NCCL, custom all-reduce) apply: a message of b bytes takes the tables' time
-   * for `collectiveByteScale`·b bytes. 1 for the system's own chips, their siblings and chips on a scale-up link of
-   * the same bandwidth (within 10 %); the system's link bandwidth over the chip's for a chip on other links (the
-   * measured curve, its latency regime kept, at the chip's bandwidth); null where the chip's link is unknown.
+   * for `collectiveByteScale`·b bytes. 1 for the system's own chips and chips on a scale-up link of the same
+   * bandwidth (within 10 %); the system's link bandwidth over the chip's for a chip on other links (the measured
+   * curve, its latency regime kept, at the chip's bandwidth); null where the chip's link is unknown.
    */
   readonly collectiveByteScale: number | null;
   /** Peaks the rooflines are taken against (see `resolveCalibration`). */
@@ -137,7 +137,7 @@ function peakDistance(own: Peaks, s: SystemCalibration): { readonly sum: number;
 
 /**
  * The measured system nearest to `own` in peak rates, and whether it is a sibling (every gap within
- * SIBLING_PEAK_TOLERANCE); null when there is no system. A chip without tables runs its vendor's kernels at
+ * SIBLING_PEAK_TOLERANCE: the same silicon, reported as such); null when there is no system. A chip without tables runs its vendor's kernels at
  * efficiencies (measured time against the roofline) closer to the nearest measured chip's than to the median
  * curve over all of them: with one system's tables withheld at a time, its dev rows' TPOT median APE is 8–16 %
  * from the nearest system's tables against 13–18 % from the transfer curves (docs/perf.md, "Transfer";
@@ -171,12 +171,9 @@ export function resolveCalibration(device: Device, backend: Backend, calib: Cali
   const system = ownSystem ?? nearest?.system ?? null;
   const scaleUp = device.scaleUp.bandwidthBytesPerS.value;
   const sameLinks = nearest !== null && scaleUp !== null && close(scaleUp, nearest.system.ref.scaleUpBytesPerS);
+  // A sibling in peaks may still sit on other links (A100 PCIe beside A100 SXM's NVLink): links decide alone.
   const collectiveByteScale =
-    ownSystem !== null || nearest?.sibling === true || sameLinks
-      ? 1
-      : nearest !== null && scaleUp !== null && scaleUp > 0
-        ? nearest.system.ref.scaleUpBytesPerS / scaleUp
-        : null;
+    ownSystem !== null || sameLinks ? 1 : nearest !== null && scaleUp !== null && scaleUp > 0 ? nearest.system.ref.scaleUpBytesPerS / scaleUp : null;
   let peaks = own;
   if (system) {
     const r = system.ref;
