@@ -113,7 +113,7 @@ const close = (a: number, b: number): boolean => Math.abs(a / b - 1) <= 0.1;
 /**
  * Largest relative difference of every peak rate (bf16, fp8, fp4, memory bandwidth) at which a device without
  * tables counts as a measured system's sibling — the same silicon in another package or at another clock, e.g.
- * GB300 and B300, whose links are the same too (docs/perf.md, "Transfer").
+ * GB300 and B300 (docs/perf.md, "Transfer curves"). Reported; whether collective tables apply is the links' call.
  */
 export const SIBLING_PEAK_TOLERANCE = 0.25;
 
@@ -126,18 +126,19 @@ const TABLES_VENDOR = 'NVIDIA';
  */
 function peakDistance(own: Peaks, s: SystemCalibration): { readonly sum: number; readonly max: number } {
   const r = s.ref;
-  const gaps = [
+  const pairs: readonly (readonly [number, number])[] = [
     [own.flopsPerS.bf16, r.bf16FlopsPerS],
     [own.flopsPerS.fp8, r.fp8FlopsPerS],
     [own.flopsPerS.fp4, r.fp4FlopsPerS ?? r.fp8FlopsPerS],
     [own.memBytesPerS, r.memBytesPerS],
-  ].map(([a, b]) => Math.abs(Math.log(a! / b!)));
+  ];
+  const gaps = pairs.map(([a, b]) => Math.abs(Math.log(a / b)));
   return { sum: gaps.reduce((x, y) => x + y, 0), max: Math.max(...gaps) };
 }
 
 /**
  * The measured system nearest to `own` in peak rates, and whether it is a sibling (every gap within
- * SIBLING_PEAK_TOLERANCE: the same silicon, reported as such); null when there is no system. A chip without tables runs its vendor's kernels at
+ * SIBLING_PEAK_TOLERANCE); null when there is no system. A chip without tables runs its vendor's kernels at
  * efficiencies (measured time against the roofline) closer to the nearest measured chip's than to the median
  * curve over all of them: with one system's tables withheld at a time, its dev rows' TPOT median APE is 8–16 %
  * from the nearest system's tables against 13–18 % from the transfer curves (docs/perf.md, "Transfer";
