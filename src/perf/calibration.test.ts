@@ -61,6 +61,7 @@ describe('calibration', () => {
     assert.equal(resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5, ref.scaleUpBytesPerS), 'trtllm').collectiveByteScale, 1, 'same link bandwidth');
     assert.equal(resolveCalibration(like(1.15, 1 + SIBLING_PEAK_TOLERANCE * 1.5, null), 'trtllm').collectiveByteScale, null, 'unknown link');
     assert.equal(resolveCalibration({ ...like(1.15), vendor: 'AMD' }, 'trtllm').system, null);
+    assert.equal(resolveCalibration({ ...like(1.15), kind: 'sram' }, 'trtllm').system, null, 'a vendor\'s SRAM chip runs no GPU kernels');
     assert.equal(resolveCalibration(untabledGpu(), 'trtllm').system, null);
     assert.equal(resolveCalibration(h100(), 'trtllm').collectiveByteScale, 1);
   });

@@ -117,7 +117,7 @@ const close = (a: number, b: number): boolean => Math.abs(a / b - 1) <= 0.1;
  */
 export const SIBLING_PEAK_TOLERANCE = 0.25;
 
-/** Every measured system is an NVIDIA GPU; a chip of another vendor runs other kernels and borrows no tables. */
+/** Every measured system is an NVIDIA GPU; a chip of another vendor or kind runs other kernels and borrows no tables. */
 const TABLES_VENDOR = 'NVIDIA';
 
 /**
@@ -168,7 +168,7 @@ export function resolveCalibration(device: Device, backend: Backend, calib: Cali
   // A vendor's chip without tables of its own borrows the kernel tables of the nearest measured chip: the tables
   // hold efficiencies relative to the roofline, which its own peaks then scale. Collective tables need its links.
   const ownSystem = findSystem(device, calib);
-  const nearest = ownSystem === null && device.vendor === TABLES_VENDOR ? nearestSystem(own, calib) : null;
+  const nearest = ownSystem === null && device.vendor === TABLES_VENDOR && device.kind === 'gpu' ? nearestSystem(own, calib) : null;
   const system = ownSystem ?? nearest?.system ?? null;
   const scaleUp = device.scaleUp.bandwidthBytesPerS.value;
   const sameLinks = nearest !== null && scaleUp !== null && close(scaleUp, nearest.system.ref.scaleUpBytesPerS);
