@@ -12,6 +12,14 @@ test('published hardware names map to catalog devices; mixed systems do not', ()
   assert.equal(deviceOfHardware('NVIDIA B200-SXM-180GB'), 'b200');
   assert.equal(deviceOfHardware('AMD Instinct MI300X-NPS1-SPX-192GB-750W'), 'mi300x');
   assert.equal(deviceOfHardware('Cerebras CS-3 (WSE-3)'), 'wse3');
+  // PCIe cards are not their SXM siblings (other links); GPUs from aiconfigurator's systems files by their names.
+  assert.equal(deviceOfHardware('NVIDIA A100-PCIE-80GB'), 'a100-pcie');
+  assert.equal(deviceOfHardware('NVIDIA A100-SXM4-80GB'), 'a100');
+  assert.equal(deviceOfHardware('NVIDIA H100-PCIe-80GB'), 'h100-pcie');
+  assert.equal(deviceOfHardware('NVIDIA H100 80GB HBM3'), 'h100');
+  assert.equal(deviceOfHardware('NVIDIA L40S'), 'l40s');
+  assert.equal(deviceOfHardware('NVIDIA RTX PRO 6000 Blackwell Server Edition'), 'rtx-pro-6000');
+  assert.equal(deviceOfHardware('[MAXSUN] MS-Intel Arc Pro B60 Dual 48G Turbo'), 'arc-pro-b60');
   assert.equal(deviceOfHardware('NVIDIA H100 (x8) + Groq LPU (x64)'), null);
   assert.equal(deviceOfHardware('Abacus 9000'), null);
 });
