@@ -10,9 +10,8 @@
  *   npm run bench:transfer [-- --data FILE] [-- --jobs N]   (≈ 5 × a validate run)
  */
 import { Piscina } from 'piscina';
-import { BUILTIN_CALIBRATION, devicePeaks, findSystem, nearestSystem } from '../src/perf/calibration.js';
+import { BUILTIN_CALIBRATION, devicePeaks, findSystem, nearestSystem, referencePeaks } from '../src/perf/calibration.js';
 import type { SystemCalibration } from '../src/perf/calibration-types.js';
-import type { Peaks } from '../src/perf/roofline.js';
 import { Catalog } from '../src/hardware/catalog.js';
 import type { ValidationRow } from '../src/validate/rows.js';
 import type { RowPrediction } from '../src/validate/run-rows.js';
@@ -42,11 +41,6 @@ const stats = (preds: readonly RowPrediction[], which: 'ttft' | 'tpot'): string 
   return `${pct(quantile(v, 0.5))} / ${pct(quantile(v, 0.9))}`;
 };
 
-/** A measured system's reference peaks as the rooflines take them. */
-const peaksOf = (s: SystemCalibration): Peaks => ({
-  flopsPerS: { bf16: s.ref.bf16FlopsPerS, fp8: s.ref.fp8FlopsPerS, fp4: s.ref.fp4FlopsPerS ?? s.ref.fp8FlopsPerS, int8: s.ref.int8FlopsPerS },
-  memBytesPerS: s.ref.memBytesPerS,
-});
 const col = (p: RowPrediction[]): string => `${stats(p, 'ttft').padEnd(16)} ${stats(p, 'tpot').padEnd(16)}`;
 const linkChecks: { system: string; withheld: string; subset: ValidationRow[]; neighbour: SystemCalibration; borrowed: RowPrediction[] }[] = [];
 console.log("TTFT and TPOT APE, median / p90, of each system's fully given dev rows");
@@ -75,7 +69,7 @@ console.log('\nwithheld, borrowed kernels; collectives from: TTFT / TPOT median 
 console.log('system    rows  neighbour  its own links (same bandwidth)      another system\'s, scaled bytes             the alpha–beta model');
 for (const { system, withheld, subset, neighbour, borrowed } of linkChecks) {
   const rest = { ...BUILTIN_CALIBRATION, systems: BUILTIN_CALIBRATION.systems.filter((s) => s.ref.scaleUpBytesPerS !== neighbour.ref.scaleUpBytesPerS) };
-  const other = nearestSystem(peaksOf(neighbour), rest)?.system;
+  const other = nearestSystem(referencePeaks(neighbour.ref), rest)?.system;
   if (!other) continue;
   const base = { withhold: withheld, variant: 'nearest' as const, neighbour: neighbour.id };
   const [scaled, alphaBeta] = [await predict(subset, { ...base, linksFrom: other.id }), await predict(subset, { ...base, linksFrom: null })];

@@ -54,20 +54,5 @@ function fromSliding(s: SlidingAttentionShape, layer: LayerSpec): GqaLayerShape 
 
 /** Window of the sliding layers in tokens (Infinity when the model has none, so min(ctx, window) = ctx). */
 export function slidingWindowTokens(arch: ModelArch): number {
-  const a = arch.attention;
-  if (a.kind === 'gqa') return a.slidingWindowTokens ?? Number.POSITIVE_INFINITY;
-  return a.slidingWindowTokens ?? Number.POSITIVE_INFINITY;
-}
-
-/**
- * Context a layer attends at `contextTokens`, as uncompressed window tokens plus compressed entries (DeepSeek-V4;
- * other layers: all tokens, or their window). Sparse layers attend at most the indexer's top-k compressed entries.
- */
-export function attendedKv(arch: ModelArch, layer: LayerSpec, contextTokens: number): { readonly window: number; readonly compressed: number } {
-  const window = Math.min(contextTokens, slidingWindowTokens(arch));
-  const r = layer.kvCompression;
-  if (r === undefined) return { window: layer.mixer === 'sliding' ? window : contextTokens, compressed: 0 };
-  const entries = contextTokens / r;
-  const a = arch.attention;
-  return { window, compressed: layer.sparse && a.indexer ? Math.min(entries, a.indexer.topKTokens) : entries };
+  return arch.attention.slidingWindowTokens ?? Number.POSITIVE_INFINITY;
 }

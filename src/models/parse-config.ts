@@ -84,7 +84,7 @@ function parseTransformer(ctx: ParseContext): ModelArch {
   const compression = readKvCompression(t, numLayers);
   const mixers = compression ? compression.map((r): MixerKind => (r === 0 ? 'sliding' : 'full')) : readMixers(t, ctx.modelType, numLayers);
   const sparse = compression ? { ...readSparse(t, numLayers), layers: compression.map((r) => r === V4_INDEXED_RATIO) } : readSparse(t, numLayers);
-  const attention = compression ? readSharedLatentAttention(ctx, numHeads) : readAttention(ctx, hiddenSize, numHeads, mixers, sparse.indexer);
+  const attention = compression ? readSharedLatentAttention(ctx, numHeads, sparse.indexer) : readAttention(ctx, hiddenSize, numHeads, mixers, sparse.indexer);
   const linearAttention = mixers.includes('linear') ? readLinearAttention(ctx, numHeads, attention) : undefined;
   const ffn = readFfn(ctx, numLayers);
   const layers: LayerSpec[] = mixers.map((mixer, i) => {
@@ -98,6 +98,7 @@ function parseTransformer(ctx: ParseContext): ModelArch {
     };
   });
   const numMtpLayers = readNumMtpLayers(ctx);
+  const hcMult = t.optPosInt('hc_mult');
   return assemble(ctx, {
     numLayers,
     hiddenSize,
@@ -110,7 +111,7 @@ function parseTransformer(ctx: ParseContext): ModelArch {
     layers,
     ...(linearAttention ? { linearAttention } : {}),
     ...(numMtpLayers !== undefined ? { numMtpLayers } : {}),
-    ...(t.optPosInt('hc_mult') !== undefined && t.posInt('hc_mult') > 1 ? { residualStreams: t.posInt('hc_mult') } : {}),
+    ...(hcMult !== undefined && hcMult > 1 ? { residualStreams: hcMult } : {}),
   });
 }
 
@@ -134,14 +135,13 @@ const V4_INDEXED_RATIO = 4;
  * `qk_rope_head_dim` carry RoPE) that every head reads as key and value; the heads' outputs go through a grouped
  * low-rank projection (`o_groups` × `o_lora_rank`). Read as MLA whose latent is not up-projected.
  */
-function readSharedLatentAttention(ctx: ParseContext, numHeads: number): AttentionSpec {
+function readSharedLatentAttention(ctx: ParseContext, numHeads: number, indexer: IndexerSpec | undefined): AttentionSpec {
   const t = ctx.text;
   const headDim = t.posInt('head_dim');
   const rope = t.posInt('qk_rope_head_dim');
   if (rope >= headDim) t.fail('qk_rope_head_dim', rope, `less than head_dim (${headDim})`);
   const kvHeads = t.optPosInt('num_key_value_heads') ?? 1;
   if (kvHeads !== 1) t.fail('num_key_value_heads', kvHeads, '1 (one shared latent per token)');
-  const indexer = readSparse(t, 0).indexer;
   return {
     kind: 'mla',
     numHeads,

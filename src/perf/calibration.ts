@@ -5,6 +5,7 @@ import type {
   BackendTables,
   CalibrationSet,
   GenericCalibration,
+  ReferencePeaks,
   SystemCalibration,
   TableBackend,
 } from './calibration-types.js';
@@ -110,6 +111,14 @@ export function devicePeaks(device: Device): Peaks {
 
 const close = (a: number, b: number): boolean => Math.abs(a / b - 1) <= 0.1;
 
+/** A measured system's reference peaks as rooflines take them (a system without fp4 runs 4-bit at its fp8 rate). */
+export function referencePeaks(r: ReferencePeaks): Peaks {
+  return {
+    flopsPerS: { bf16: r.bf16FlopsPerS, fp8: r.fp8FlopsPerS, fp4: r.fp4FlopsPerS ?? r.fp8FlopsPerS, int8: r.int8FlopsPerS },
+    memBytesPerS: r.memBytesPerS,
+  };
+}
+
 /**
  * Largest relative difference of every peak rate (bf16, fp8, fp4, memory bandwidth) at which a device without
  * tables counts as a measured system's sibling — the same silicon in another package or at another clock, e.g.
@@ -125,11 +134,11 @@ const TABLES_VENDOR = 'NVIDIA';
  * a chip lacks counts as its fp8 rate, as devicePeaks does) and memory bandwidth; and the largest single gap.
  */
 function peakDistance(own: Peaks, s: SystemCalibration): { readonly sum: number; readonly max: number } {
-  const r = s.ref;
+  const r = referencePeaks(s.ref);
   const pairs: readonly (readonly [number, number])[] = [
-    [own.flopsPerS.bf16, r.bf16FlopsPerS],
-    [own.flopsPerS.fp8, r.fp8FlopsPerS],
-    [own.flopsPerS.fp4, r.fp4FlopsPerS ?? r.fp8FlopsPerS],
+    [own.flopsPerS.bf16, r.flopsPerS.bf16],
+    [own.flopsPerS.fp8, r.flopsPerS.fp8],
+    [own.flopsPerS.fp4, r.flopsPerS.fp4],
     [own.memBytesPerS, r.memBytesPerS],
   ];
   const gaps = pairs.map(([a, b]) => Math.abs(Math.log(a / b)));
@@ -178,12 +187,7 @@ export function resolveCalibration(device: Device, backend: Backend, calib: Cali
   let peaks = own;
   if (system) {
     const r = system.ref;
-    if (close(own.flopsPerS.bf16, r.bf16FlopsPerS) && close(own.memBytesPerS, r.memBytesPerS)) {
-      peaks = {
-        flopsPerS: { bf16: r.bf16FlopsPerS, fp8: r.fp8FlopsPerS, fp4: r.fp4FlopsPerS ?? r.fp8FlopsPerS, int8: r.int8FlopsPerS },
-        memBytesPerS: r.memBytesPerS,
-      };
-    }
+    if (close(own.flopsPerS.bf16, r.bf16FlopsPerS) && close(own.memBytesPerS, r.memBytesPerS)) peaks = referencePeaks(r);
   }
   const backends = system ? BACKEND_ORDER[backend].map((b) => system.backends[b]).filter((t): t is BackendTables => t !== undefined) : [];
   return { device, system, collectiveByteScale, peaks, backends, generic: calib.generic, overhead: calib.overhead[backend] };
