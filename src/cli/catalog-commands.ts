@@ -89,6 +89,7 @@ function deviceText(d: Device, derived: object): string {
   add('scale-up bandwidth (per direction)', d.scaleUp.bandwidthBytesPerS, 'GB/s', 1e9);
   add('scale-up latency', d.scaleUp.latencyS, 'µs', 1e-6);
   add('scale-up domain', d.scaleUp.domainChips, 'chips', 1);
+  if (d.scaleUp.pointToPointLinks) add('scale-up mesh links (point to point)', d.scaleUp.pointToPointLinks, 'per chip', 1);
   add('scale-out bandwidth (per direction)', d.scaleOut.bandwidthBytesPerS, 'GB/s', 1e9);
   add('scale-out latency', d.scaleOut.latencyS, 'µs', 1e-6);
   add('power', d.powerW, 'W', 1);

@@ -105,6 +105,7 @@ export function reportHtml(r: ReportInput): string {
       figureRow(d, 'SRAM capacity (bytes)', d.memory.sram.capacityBytes),
       figureRow(d, 'SRAM bandwidth (bytes/s)', d.memory.sram.bandwidthBytesPerS),
       figureRow(d, 'scale-up bandwidth (bytes/s, per direction)', d.scaleUp.bandwidthBytesPerS),
+      ...(d.scaleUp.pointToPointLinks ? [figureRow(d, 'scale-up mesh links per chip (point to point)', d.scaleUp.pointToPointLinks)] : []),
       figureRow(d, 'scale-out bandwidth (bytes/s, per direction)', d.scaleOut.bandwidthBytesPerS),
       figureRow(d, 'power (W)', d.powerW),
       figureRow(d, 'rental price ($/hour)', d.priceUsdPerHour),

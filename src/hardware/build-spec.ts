@@ -14,6 +14,7 @@ export type FigureSlot =
   | 'scaleUp.bandwidth'
   | 'scaleUp.latency'
   | 'scaleUp.domainChips'
+  | 'scaleUp.pointToPointLinks'
   | 'scaleOut.bandwidth'
   | 'scaleOut.latency'
   | 'power'
@@ -58,6 +59,9 @@ export interface DeviceSpec {
 }
 
 const HBM_GPU_L2 = 'hardware-managed cache, not a tier weights can be placed in';
+/** AMD's 8-GPU Infinity Fabric platforms: GPUs wired to each other directly, no switch. */
+const IF_MESH_SOURCE = 'https://www.wheelersnetwork.com/2024/01/';
+const IF_MESH = 'Each GPU has up to seven 16-lane Infinity Fabric links and the GPUs connect directly, in a mesh (wheelersnetwork, MI300 generation): a pair of GPUs talks over one link.';
 const ICI_TORUS = 'ICI torus: the pod is the ICI domain; per-chip bandwidth is spread over the torus ports, not per pair.';
 
 export const DEVICE_SPECS: readonly DeviceSpec[] = [
@@ -274,6 +278,11 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
         value: 8,
         note: '8-GPU Infinity Fabric platform, as the MI325X entry states for the same platform (7 links, ring/mesh of 8).',
       },
+      'scaleUp.pointToPointLinks': {
+        value: 7,
+        source: IF_MESH_SOURCE,
+        note: `${IF_MESH} 7 × 128 GB/s bidirectional per link = the 896 GB/s total of the scale-up figure.`,
+      },
     },
   },
   {
@@ -285,10 +294,16 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
     cite: { 'sram.capacity': ['rocm'], power: ['yobitel'], price: ['awesomeagents'] },
     notes: {
       'sram.capacity': `256 MiB Infinity Cache (ROCm gpu-specs "L3"); ${HBM_GPU_L2}.`,
-      'scaleUp.bandwidth': '7 Infinity Fabric links (ring/mesh of 8); the aggregate bandwidth was not found.',
     },
     extra: {
       'scaleUp.domainChips': { value: 8, note: '7 Infinity Fabric links per GPU: a ring/mesh of 8.' },
+      'scaleUp.bandwidth': {
+        value: 448e9,
+        source: `https://wiaix.com/amd-instincttm-mi325x-accelerators; ${IF_MESH_SOURCE}`,
+        note:
+          'Derived: 7 Infinity Fabric links connecting the 8 GPUs (wiaix, which also calls the platform a drop-in replacement for the MI300X platform) × 128 GB/s bidirectional per 4th-gen link (wheelersnetwork, MI300 generation) = 896 GB/s bidirectional, 448 per direction.',
+      },
+      'scaleUp.pointToPointLinks': { value: 7, source: `https://wiaix.com/amd-instincttm-mi325x-accelerators; ${IF_MESH_SOURCE}`, note: IF_MESH },
     },
   },
   {
@@ -309,10 +324,21 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
       'flops.fp4': 'FP4/FP6 dense; 20.1 PF with sparsity.',
       'flops.bf16': 'Dense BF16 not in a stored source (The Register: "at FP8/FP16/BF16 AMD and Nvidia are in a dead heat").',
       'sram.capacity': `256 MiB L3 Infinity Cache per ROCm gpu-specs (a Boston blog says 64 MB: conflict); ${HBM_GPU_L2}.`,
-      'scaleUp.bandwidth':
-        'Infinity Fabric ~153 GB/s bidirectional per link (humeconsulting); links per GPU are not stated, so no per-chip total.',
     },
-    extra: { 'scaleUp.domainChips': { value: 8, note: '8-GPU scale-up domain (humeconsulting).' } },
+    extra: {
+      'scaleUp.domainChips': { value: 8, note: '8-GPU scale-up domain (humeconsulting).' },
+      'scaleUp.bandwidth': {
+        value: 535.5e9,
+        source: 'https://humeconsulting.co/amd-mi355x-strong-node-level-inference-but-not-yet-rack-scale',
+        note:
+          'Derived: Infinity Fabric ~153 GB/s bidirectional per link (humeconsulting) × 7 links = 1,071 GB/s bidirectional, 535.5 per direction. The link count is assumed: no stored source states it for MI355X; 7 is what a direct mesh of its 8-GPU domain takes, as on MI300X/MI325X.',
+      },
+      'scaleUp.pointToPointLinks': {
+        value: 7,
+        source: `https://humeconsulting.co/amd-mi355x-strong-node-level-inference-but-not-yet-rack-scale; ${IF_MESH_SOURCE}`,
+        note: `Assumed: wired as the MI300 generation's platform is. ${IF_MESH}`,
+      },
+    },
   },
   {
     id: 'tpu-v5e',

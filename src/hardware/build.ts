@@ -195,7 +195,11 @@ function buildDevice(c: Ctx): Device {
       int8: compute(c, 'int8'),
     },
     memory: { sram: tier(c, 'sram'), hbm: tier(c, 'hbm'), dram: tier(c, 'dram') },
-    scaleUp: { ...scaleUpLink(c), domainChips: domainChips(c) },
+    scaleUp: {
+      ...scaleUpLink(c),
+      domainChips: domainChips(c),
+      ...(c.extra('scaleUp.pointToPointLinks') ? { pointToPointLinks: c.extra('scaleUp.pointToPointLinks')! } : {}),
+    },
     scaleOut: scaleOutLink(c),
     powerW: power(c),
     priceUsdPerHour: price(c),

@@ -164,6 +164,13 @@ test('device-specific readings of the sources', () => {
   // Groq 3: 640 TB/s per 256-LPU rack = 2.5 TB/s per LPU bidirectional = 1.25e12 per direction.
   assert.equal(get('groq3-lpu').scaleUp.bandwidthBytesPerS.value, 1.25e12);
   assert.equal(get('groq3-lpu').scaleUp.domainChips.value, 256);
+  // AMD's 8-GPU platforms: a direct Infinity Fabric mesh of 7 links per GPU. MI325X: 7 x 128 GB/s bidirectional / 2;
+  // MI355X: 7 x ~153 GB/s / 2 (the link count assumed, the note says so).
+  for (const id of ['mi300x', 'mi325x', 'mi355x']) assert.equal(get(id).scaleUp.pointToPointLinks?.value, 7, id);
+  assert.equal(get('mi325x').scaleUp.bandwidthBytesPerS.value, 448e9);
+  assert.equal(get('mi355x').scaleUp.bandwidthBytesPerS.value, 535.5e9);
+  assert.match(get('mi355x').scaleUp.bandwidthBytesPerS.note ?? '', /assumed/);
+  assert.equal(get('h100').scaleUp.pointToPointLinks, undefined, 'NVSwitch: switched, no mesh');
   // LPX rack SRAM bandwidth derived as 256 x 150 TB/s.
   assert.equal(get('groq3-lpx').memory.sram.bandwidthBytesPerS.value, 38.4e15);
   // B200: the systems yaml's 7.7 TB/s is used; the entry's 8.0 TB/s stays in the note.

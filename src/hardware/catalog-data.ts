@@ -836,6 +836,7 @@ export const CATALOG_DEVICES: readonly Device[] = [
       bandwidthBytesPerS: { value: 448e9, source: "https://gpu.blog/gpus/instinct-mi300x-mi300x", note: "The entry's 896 GB/s is a per-chip bidirectional total; halved for per direction." },
       latencyS: { value: null, source: "not found: accelerators.json \"AMD Instinct MI300X\" (no chip-to-chip latency field; compiled from the URLs in this device's sources)" },
       domainChips: { value: 8, source: "https://awesomeagents.ai/hardware/amd-mi325x", note: "8-GPU Infinity Fabric platform, as the MI325X entry states for the same platform (7 links, ring/mesh of 8)." },
+      pointToPointLinks: { value: 7, source: "https://www.wheelersnetwork.com/2024/01/", note: "Each GPU has up to seven 16-lane Infinity Fabric links and the GPUs connect directly, in a mesh (wheelersnetwork, MI300 generation): a pair of GPUs talks over one link. 7 × 128 GB/s bidirectional per link = the 896 GB/s total of the scale-up figure." },
     },
     scaleOut: {
       bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"AMD Instinct MI300X\" (no scale-out field; compiled from the URLs in this device's sources)" },
@@ -850,6 +851,7 @@ export const CATALOG_DEVICES: readonly Device[] = [
       "https://awesomeagents.ai/hardware/amd-mi300x",
       "https://gpu.blog/gpus/instinct-mi300x-mi300x",
       "https://huggingface.co/hardware/mi300",
+      "https://www.wheelersnetwork.com/2024/01/",
     ],
     notes: "Dense; jaredwatkins gives ~1.3 PF FP16 / ~2.6 PF FP8; exact 1307.4/2614.9 taken from the MI325X spec page which states compute is unchanged from MI300X (same 304 CUs). Infinity Fabric 896 GB/s aggregate (gpu.blog). 256 MB Infinity Cache not confirmed for MI300X in a stored source -> sram_mb null. Rental $1.71 (TensorWave) / $1.85 (Vultr); street price $10-15k (awesomeagents), HF lists MSRP $15k.",
   },
@@ -883,9 +885,10 @@ export const CATALOG_DEVICES: readonly Device[] = [
       },
     },
     scaleUp: {
-      bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"AMD Instinct MI325X\" (scaleup_gbps: null; compiled from the URLs in this device's sources)", note: "7 Infinity Fabric links (ring/mesh of 8); the aggregate bandwidth was not found." },
+      bandwidthBytesPerS: { value: 448e9, source: "https://wiaix.com/amd-instincttm-mi325x-accelerators; https://www.wheelersnetwork.com/2024/01/", note: "Derived: 7 Infinity Fabric links connecting the 8 GPUs (wiaix, which also calls the platform a drop-in replacement for the MI300X platform) × 128 GB/s bidirectional per 4th-gen link (wheelersnetwork, MI300 generation) = 896 GB/s bidirectional, 448 per direction." },
       latencyS: { value: null, source: "not found: accelerators.json \"AMD Instinct MI325X\" (no chip-to-chip latency field; compiled from the URLs in this device's sources)" },
       domainChips: { value: 8, source: "https://awesomeagents.ai/hardware/amd-mi325x; https://yobitel.com/knowledge-base/amd-mi325x; https://rocm.docs.amd.com/en/7.13.0-preview/reference/gpu-specs.html; https://wiaix.com/amd-instincttm-mi325x-accelerators", note: "7 Infinity Fabric links per GPU: a ring/mesh of 8." },
+      pointToPointLinks: { value: 7, source: "https://wiaix.com/amd-instincttm-mi325x-accelerators; https://www.wheelersnetwork.com/2024/01/", note: "Each GPU has up to seven 16-lane Infinity Fabric links and the GPUs connect directly, in a mesh (wheelersnetwork, MI300 generation): a pair of GPUs talks over one link." },
     },
     scaleOut: {
       bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"AMD Instinct MI325X\" (no scale-out field; compiled from the URLs in this device's sources)" },
@@ -899,6 +902,7 @@ export const CATALOG_DEVICES: readonly Device[] = [
       "https://yobitel.com/knowledge-base/amd-mi325x",
       "https://rocm.docs.amd.com/en/7.13.0-preview/reference/gpu-specs.html",
       "https://wiaix.com/amd-instincttm-mi325x-accelerators",
+      "https://www.wheelersnetwork.com/2024/01/",
     ],
     notes: "FP8 sparse 5229.8. sram_mb = 256 MiB Infinity Cache (ROCm gpu-specs 'L3'); L2 32 MiB (4 per XCD); LDS 64 KiB/CU. 7 Infinity Fabric links (ring/mesh of 8); aggregate bw not found. TDP ~1000 W (yobitel).",
   },
@@ -932,9 +936,10 @@ export const CATALOG_DEVICES: readonly Device[] = [
       },
     },
     scaleUp: {
-      bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"AMD Instinct MI355X\" (scaleup_gbps: null; compiled from the URLs in this device's sources)", note: "Infinity Fabric ~153 GB/s bidirectional per link (humeconsulting); links per GPU are not stated, so no per-chip total." },
+      bandwidthBytesPerS: { value: 535.5e9, source: "https://humeconsulting.co/amd-mi355x-strong-node-level-inference-but-not-yet-rack-scale", note: "Derived: Infinity Fabric ~153 GB/s bidirectional per link (humeconsulting) × 7 links = 1,071 GB/s bidirectional, 535.5 per direction. The link count is assumed: no stored source states it for MI355X; 7 is what a direct mesh of its 8-GPU domain takes, as on MI300X/MI325X." },
       latencyS: { value: null, source: "not found: accelerators.json \"AMD Instinct MI355X\" (no chip-to-chip latency field; compiled from the URLs in this device's sources)" },
       domainChips: { value: 8, source: "https://humeconsulting.co/amd-mi355x-strong-node-level-inference-but-not-yet-rack-scale", note: "8-GPU scale-up domain (humeconsulting)." },
+      pointToPointLinks: { value: 7, source: "https://humeconsulting.co/amd-mi355x-strong-node-level-inference-but-not-yet-rack-scale; https://www.wheelersnetwork.com/2024/01/", note: "Assumed: wired as the MI300 generation's platform is. Each GPU has up to seven 16-lane Infinity Fabric links and the GPUs connect directly, in a mesh (wheelersnetwork, MI300 generation): a pair of GPUs talks over one link." },
     },
     scaleOut: {
       bandwidthBytesPerS: { value: null, source: "not found: accelerators.json \"AMD Instinct MI355X\" (no scale-out field; compiled from the URLs in this device's sources)" },
@@ -949,6 +954,7 @@ export const CATALOG_DEVICES: readonly Device[] = [
       "https://www.tomshardware.com/pc-components/gpus/amds-instinct-mi355x-accelerator-will-consume-1-400-watts",
       "https://rocm.docs.amd.com/en/7.13.0-preview/reference/gpu-specs.html",
       "https://humeconsulting.co/amd-mi355x-strong-node-level-inference-but-not-yet-rack-scale",
+      "https://www.wheelersnetwork.com/2024/01/",
     ],
     notes: "FP8 ~5 PF (ISSCC 2026 talk, 8,192 FP8 FLOPS/clk/CU, 256 CUs); FP4/FP6 10 PF dense, 20.1 PF with sparsity (Register/Tom's). BF16 dense not seen in stored sources (Register: 'at FP8/FP16/BF16 AMD and Nvidia are in a dead heat'). sram_mb = 256 MiB L3 Infinity Cache per ROCm gpu-specs (Boston blog says 64 MB - conflict); LDS 160 KiB/CU. Infinity Fabric ~153 GB/s bidirectional per link (humeconsulting); 8-GPU scale-up domain. FP64 78.6 TFLOPS.",
   },

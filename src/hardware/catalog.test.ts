@@ -96,6 +96,17 @@ test('an override file changes a price, with the file as source, and leaves the 
   assert.equal(c.list().length, REQUIRED_IDS.length);
 });
 
+test('an override can wire a device as a point-to-point mesh, or take the mesh away', () => {
+  const yaml = 'devices:\n  - id: h200\n    scaleUp: { pointToPointLinks: 7 }\n  - id: mi300x\n    scaleUp: { pointToPointLinks: null }\n';
+  const c = Catalog.builtin().withOverrides(parseYaml(yaml), 'mesh.yaml');
+  assert.deepEqual(c.get('h200').scaleUp.pointToPointLinks, { value: 7, source: 'mesh.yaml' });
+  assert.equal(c.get('mi300x').scaleUp.pointToPointLinks?.value, null);
+  assert.throws(
+    () => Catalog.builtin().withOverrides(parseYaml('devices:\n  - id: h200\n    scaleUp: { pointToPointLinks: 2.5 }\n'), 'bad.yaml'),
+    (e: Error) => e.message.includes('pointToPointLinks') && e.message.includes('whole number'),
+  );
+});
+
 test('a bad type in an override is a UsageError naming the path and what is accepted', () => {
   const input = { devices: [{ id: 'h100' }, { id: 'b200', memory: { hbm: { capacityBytes: '180GB' } } }] };
   const e = usageError(() => Catalog.builtin().withOverrides(input, 'my-hw.yaml'));

@@ -28,6 +28,8 @@ export function mergeDevice(device: Device, input: DeviceInput, where: string): 
     };
   }
   const notes = input.notes ?? device.notes;
+  const givenLinks = input.scaleUp?.pointToPointLinks;
+  const links = givenLinks !== undefined ? toFigure(givenLinks, where) : device.scaleUp.pointToPointLinks;
   const opLatency = input.dataflowOpLatencyS !== undefined ? toFigure(input.dataflowOpLatencyS, where) : device.dataflowOpLatencyS;
   return {
     id: device.id,
@@ -41,6 +43,7 @@ export function mergeDevice(device: Device, input: DeviceInput, where: string): 
       bandwidthBytesPerS: fig(device.scaleUp.bandwidthBytesPerS, input.scaleUp?.bandwidthBytesPerS),
       latencyS: fig(device.scaleUp.latencyS, input.scaleUp?.latencyS),
       domainChips: fig(device.scaleUp.domainChips, input.scaleUp?.domainChips),
+      ...(links !== undefined ? { pointToPointLinks: links } : {}),
     },
     scaleOut: {
       bandwidthBytesPerS: fig(device.scaleOut.bandwidthBytesPerS, input.scaleOut?.bandwidthBytesPerS),

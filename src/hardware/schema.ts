@@ -62,6 +62,8 @@ export const deviceInputSchema = obj(
         bandwidthBytesPerS: bytesPerS(),
         latencyS: seconds(),
         domainChips: figureInput('of chips, a whole number ≥ 1', '8', z.number().int().min(1)).optional(),
+        /** Links per chip of a switchless direct mesh (Device.scaleUp.pointToPointLinks). */
+        pointToPointLinks: figureInput('of links per chip, a whole number ≥ 1', '7', z.number().int().min(1)).optional(),
       },
       'a link',
     ).optional(),

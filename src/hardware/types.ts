@@ -41,7 +41,15 @@ export interface Device {
   readonly flopsPerS: Readonly<Record<ComputeDtype, Figure>>;
   readonly memory: Readonly<Record<TierKind, MemoryTier>>;
   /** NVLink-class (or chip-to-chip fabric) link inside a scale-up domain. */
-  readonly scaleUp: LinkSpec & { readonly domainChips: Figure };
+  readonly scaleUp: LinkSpec & {
+    readonly domainChips: Figure;
+    /**
+     * Point-to-point links per chip when the domain is wired as a direct mesh without a switch (AMD's 8-GPU
+     * Infinity Fabric platforms): `bandwidthBytesPerS` is then the sum over these links, and a group of n chips
+     * reaches only the n − 1 links between its members. Absent: switched, every group gets the full bandwidth.
+     */
+    readonly pointToPointLinks?: Figure;
+  };
   /** Ethernet / InfiniBand between scale-up domains. */
   readonly scaleOut: LinkSpec;
   /** Board/chip power at full load. */

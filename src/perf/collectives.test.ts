@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BUILTIN_CALIBRATION, resolveCalibration } from './calibration.js';
-import { collectiveTimeS, commTimeS, crossDomainS, defaultCollectiveFit, linkOf } from './collectives.js';
+import { collectiveTimeS, commTimeS, crossDomainS, defaultCollectiveFit, linkOf, meshShare } from './collectives.js';
 import { h100, untabledGpu } from './fixtures-for-tests.js';
 
 const near = (a: number, b: number, rel: number, what: string): void => assert.ok(Math.abs(a / b - 1) <= rel, `${what}: ${a} vs ${b}`);
@@ -102,5 +102,28 @@ describe('groups spanning several scale-up domains', () => {
     // The table-backed time continues the measured curve and adds the cross-domain part.
     const dc = resolveCalibration(d, 'trtllm');
     assert.ok(commTimeS(dc, 'alltoall', bytes, 16) > crossDomainS(d, 'alltoall', bytes, 16));
+  });
+});
+
+describe('a switchless mesh (pointToPointLinks)', () => {
+  const mesh = { ...h100(), scaleUp: { ...h100().scaleUp, pointToPointLinks: { value: 7, source: 'test' } } };
+  it('gives a group only the links between its members', () => {
+    // 448 GB/s over 7 links: a pair shares one link (64 GB/s), four chips three, eight all seven.
+    assert.equal(meshShare(mesh, 2), 1 / 7);
+    assert.equal(meshShare(mesh, 4), 3 / 7);
+    assert.equal(meshShare(mesh, 8), 1);
+    const up = mesh.scaleUp.bandwidthBytesPerS.value!;
+    near(linkOf(mesh, 2).bandwidthBytesPerS, up / 7, 1e-12, 'pair');
+    near(linkOf(mesh, 8).bandwidthBytesPerS, up, 1e-12, 'whole domain');
+  });
+  it('leaves a switched domain and the scale-out link alone', () => {
+    const switched = h100();
+    assert.equal(meshShare(switched, 2), 1);
+    assert.equal(linkOf(switched, 2).bandwidthBytesPerS, switched.scaleUp.bandwidthBytesPerS.value);
+    assert.equal(linkOf(mesh, 16).bandwidthBytesPerS, linkOf(switched, 16).bandwidthBytesPerS);
+  });
+  it('makes a two-chip all-reduce slower than on a switch of the same per-chip bandwidth', () => {
+    const bytes = 64 * MiB;
+    assert.ok(collectiveTimeS('allreduce', bytes, 2, linkOf(mesh, 2)) > 5 * collectiveTimeS('allreduce', bytes, 2, linkOf(h100(), 2)));
   });
 });

@@ -53,17 +53,26 @@ export const DEFAULT_LINK_BANDWIDTH_BYTES_PER_S = 64e9;
 
 /**
  * The link a group of `chips` chips talks over: scale-up inside one domain (default 8 chips when unknown),
- * scale-out beyond it; missing figures fall back to the other link, then to the defaults above.
+ * scale-out beyond it; missing figures fall back to the other link, then to the defaults above. On a
+ * switchless mesh (Device.scaleUp.pointToPointLinks) a group inside the domain gets only the links between
+ * its members: two MI300X talk over one of their seven Infinity Fabric links, eight over all seven.
  */
 export function linkOf(device: Device, chips: number): LinkLike {
   const domain = device.scaleUp.domainChips.value ?? 8;
   const up = device.scaleUp.bandwidthBytesPerS.value;
   const out = device.scaleOut.bandwidthBytesPerS.value;
   if (chips <= domain && up !== null && up > 0) {
-    return { bandwidthBytesPerS: up, latencyS: device.scaleUp.latencyS.value ?? DEFAULT_SCALE_UP_LATENCY_S };
+    return { bandwidthBytesPerS: up * meshShare(device, chips), latencyS: device.scaleUp.latencyS.value ?? DEFAULT_SCALE_UP_LATENCY_S };
   }
   const bw = out !== null && out > 0 ? out : up !== null && up > 0 ? up : DEFAULT_LINK_BANDWIDTH_BYTES_PER_S;
   return { bandwidthBytesPerS: bw, latencyS: device.scaleOut.latencyS.value ?? DEFAULT_SCALE_OUT_LATENCY_S };
+}
+
+/** Share of the per-chip scale-up bandwidth a group of `chips` reaches: 1 when switched, (chips − 1) of the links on a mesh. */
+export function meshShare(device: Device, chips: number): number {
+  const links = device.scaleUp.pointToPointLinks?.value ?? null;
+  if (links === null || links <= 0) return 1;
+  return Math.min(Math.max(chips - 1, 1), links) / links;
 }
 
 function commGrid(dc: DeviceCalibration, kind: CollectiveKind): Grid | null {
