@@ -136,7 +136,8 @@ test('exported agg columns: tp_size = moe_tp × moe_ep beyond one node is TP moe
   assert.match(a.note, /tp 4 with ep 4/);
   // Within one node the columns are taken as written.
   assert.equal(exportedAggRole(role({ tp: 8, moeTp: 1, ep: 8 }), ds, 8).note, '');
-  assert.equal(exportedAggRole(role({ tp: 16, moeTp: 4, ep: 4 }), ds, 72).note, '');
+  // On an NVL72 rack the export convention is the same: still a 4-GPU engine, not attention TP 16 across the rack.
+  assert.deepEqual(exportedAggRole(role({ tp: 16, moeTp: 4, ep: 4 }), ds, 72).role, role({ tp: 4, moeTp: 1, ep: 4 }));
   // Dense models are never reinterpreted.
   assert.equal(exportedAggRole(role({ tp: 16 }), llama70b(), 8).note, '');
 });
@@ -197,9 +198,9 @@ test('exported agg columns: an attention-DP degree multiplied by the EP degree i
   // vLLM MiniMax tp 4, dp 4, ep 16: a 4-GPU worker, attention DP 4, EP 4.
   const v = exportedAggRole(role({ tp: 4, dp: 4, moeTp: 1, ep: 16, batch: 8 }), ds, 8);
   assert.deepEqual(v.role, role({ tp: 1, dp: 4, moeTp: 1, ep: 4 }));
-  // Inside one domain, or on a 72-GPU domain, the columns are taken as written.
+  // Inside one 8-GPU node the columns are taken as written; on a 72-GPU rack dp 64 = 8 × 8 is the same convention.
   assert.equal(exportedAggRole(role({ tp: 1, dp: 8, moeTp: 1, ep: 8 }), ds, 8).note, '');
-  assert.equal(exportedAggRole(role({ tp: 1, dp: 64, moeTp: 8, ep: 8 }), ds, 72).note, '');
+  assert.deepEqual(exportedAggRole(role({ tp: 1, dp: 64, moeTp: 8, ep: 8, batch: 2 }), ds, 72).role, a.role);
 });
 
 test('only the engines’ own Python servers (InferenceX single-node rows) tokenise prompts serially', () => {

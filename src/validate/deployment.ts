@@ -4,6 +4,7 @@ import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
 import { acceptedTokensPerStep, speculativeStepCost } from '../perf/speculative.js';
+import { meshShare } from '../perf/collectives.js';
 import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment, rowImageOf } from './inferred-recipes.js';
 import { asDisaggregated, multinodeEntryOf } from './multinode-exports.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
@@ -458,15 +459,18 @@ export function resolveRole(role: RoleConfig, model: ModelArch, what: string): R
  * Two ways the rows' exports write an aggregated MoE engine that resolveRole would take literally
  * (docs/validation.md, "Parallelism columns"); both are recognised by columns no recipe runs as written:
  *
- * - tp_size beyond one scale-up domain (16 or 64 on an 8-GPU HGX node) equal to moe_tp_size × moe_ep_size with
+ * - tp_size beyond one scale-up domain of at most 8 GPUs (16 or 64 on an HGX node or an NVL72 rack) equal to moe_tp_size × moe_ep_size with
  *   moe_ep_size > 1: the export multiplied the engine's TP by its EP. The engine is attention TP moe_tp_size with
  *   the experts over moe_ep_size of those GPUs (the rows' ids say so: `…_tp4_ep4` for tp_size 16, moe 4 × 4).
  * - tp_size above 8 with moe_tp_size = tp_size and moe_ep_size 1 (GB200 rows of 12–72 GPUs): no recipe runs MoE
  *   tensor parallelism over more than 8 GPUs; the export wrote the world size of a wide-EP engine, which runs
  *   attention DP with the experts over all its GPUs — as the inferred disaggregated workers (inferredRole).
  */
-export function exportedAggRole(role: RoleConfig, model: ModelArch, domainChips: number): { readonly role: RoleConfig; readonly note: string } {
+export function exportedAggRole(role: RoleConfig, model: ModelArch, scaleUpChips: number): { readonly role: RoleConfig; readonly note: string } {
   if (model.moe === null || role.pp !== 1) return { role, note: '' };
+  // The exports multiply by EP beyond one 8-GPU node whatever the rack: on an NVL72 domain too (GB200, GB300) no
+  // recipe runs attention or MoE TP over more than MOE_TP_MAX_GPUS.
+  const domainChips = Math.min(scaleUpChips, MOE_TP_MAX_GPUS);
   if (role.dp > 1) return exportedDpRole(role, domainChips);
   const moeTp = role.moeTp ?? role.tp;
   if (role.tp > domainChips && role.ep > 1 && moeTp * role.ep === role.tp && moeTp % role.ep === 0) {
@@ -837,7 +841,8 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   const domain = device.scaleUp.domainChips.value ?? 8;
   const scaleUp = chips <= domain;
   const link = scaleUp ? device.scaleUp : device.scaleOut;
-  const bw = link.bandwidthBytesPerS.value ?? 50e9;
+  // One sender to one receiver: on a switchless mesh that is a single link (meshShare).
+  const bw = (link.bandwidthBytesPerS.value ?? 50e9) * (scaleUp ? meshShare(device, 2) : 1);
   const latencyS = link.latencyS.value ?? (scaleUp ? 5e-6 : 10e-6);
   const kvBytesPerToken = db.plan.kvBytesPerToken;
   const senders = pb.chips;
