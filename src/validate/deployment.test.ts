@@ -150,7 +150,7 @@ test('exported agg columns: MoE tensor parallelism over more than 8 GPUs is a wi
 });
 
 test('aiconfigurator rows: the generated config sizes the step to one prompt plus headroom', () => {
-  const shape = { isl: 1024, maxBatchPerRank: 8 };
+  const shape = { isl: 1024, maxBatchPerRank: 8, backendVersion: '0.5.6.post2' };
   const trt = engineSettings('trtllm', h100(), 'agg', 'aiconfigurator', {}, shape);
   // max_num_tokens = 8 + 1024 + 1500 = 2532, rounded up to a multiple of 32; no chunked prefill.
   assert.equal(GENERATED_TOKEN_HEADROOM, 1500);
@@ -160,7 +160,13 @@ test('aiconfigurator rows: the generated config sizes the step to one prompt plu
   // InferenceX rows and disaggregated rows keep the engines' defaults.
   assert.equal(engineSettings('trtllm', h100(), 'agg', 'inferencex', {}, shape).tokenBudget, 8192);
   assert.equal(engineSettings('trtllm', h100(), 'disagg', 'aiconfigurator', {}, shape).tokenBudget, 8192);
-  assert.equal(engineSettings('sglang', b200(), 'agg', 'aiconfigurator', {}, shape).policy, 'prefill-priority');
+  // SGLang: --enable-mixed-chunk (prefill steps carry the decodes) and --max-prefill-tokens 1024 + 1500, under the
+  // default 16384-token chunk of a B200; 0.5.1.post1's template drops the flag, so those engines stay prefill-first.
+  const sg = engineSettings('sglang', b200(), 'agg', 'aiconfigurator', {}, shape);
+  assert.deepEqual([sg.policy, sg.tokenBudget, sg.decodesUseBudget], ['mixed', 2524, true]);
+  const old = engineSettings('sglang', b200(), 'agg', 'aiconfigurator', {}, { ...shape, backendVersion: '0.5.1.post1' });
+  assert.deepEqual([old.policy, old.tokenBudget], ['prefill-priority', 16384]);
+  assert.equal(engineSettings('sglang', b200(), 'agg', 'inferencex', {}, shape).policy, 'prefill-priority');
 });
 
 test('SGLang: recipe polling interval per device, aiconfigurator frontend is a delay, not a queue', () => {

@@ -74,7 +74,18 @@ export interface EngineSettings {
 export interface GeneratedConfigShape {
   readonly isl: number;
   readonly maxBatchPerRank: number;
+  /** The row's backend version: which of the generator's per-version templates wrote the engine's flags. */
+  readonly backendVersion: string;
 }
+
+/**
+ * SGLang versions whose aiconfigurator template drops the generated `--enable-mixed-chunk`: the generator sets
+ * `enable_mixed_chunk = true` for every agg engine (`rule_plugin/sglang.rule`, mapped to the `enable-mixed-chunk`
+ * key by `backend_config_mapping.yaml`), but `backend_templates/sglang/cli_args.0.5.1.post1.j2` tests a key spelt
+ * `enable-mix-chunk`, so the flag never reaches the command line; the 0.5.4.post3 and 0.5.6.post2 templates test the
+ * right key. docs/validation.md, "Engines".
+ */
+export const SGLANG_TEMPLATES_WITHOUT_MIXED_CHUNK: readonly string[] = ['0.5.1.post1'];
 
 /**
  * Headroom aiconfigurator's generator adds to the ISL when it sizes an engine's tokens per step
@@ -148,9 +159,19 @@ export function engineSettings(
         return { policy: 'mixed', tokenBudget: Math.ceil(perStep / 32) * 32, chunkedPrefill: false, decodesUseBudget: true, timing: engineTiming, frontend: frontendCost };
       case 'vllm':
         return { policy: 'mixed', tokenBudget: perStep, chunkedPrefill: true, decodesUseBudget: true, timing: engineTiming, frontend: frontendCost };
-      // SGLang's generated config (--max-prefill-tokens isl + 1500, --enable-mixed-chunk) is not applied: on the
-      // dev rows it doubles the TTFT error (52 % against 23 % median), so those deployments ran SGLang's defaults.
+      // --enable-mixed-chunk: every prefill step also runs the running decodes, and --max-prefill-tokens isl + 1500
+      // caps the tokens of a step (decodes included) below the default chunk. Not on the versions whose template
+      // drops the flag: those run SGLang's default prefill-first scheduling.
       case 'sglang':
+        if (SGLANG_TEMPLATES_WITHOUT_MIXED_CHUNK.includes(generated.backendVersion)) break;
+        return {
+          policy: 'mixed',
+          tokenBudget: Math.min(sglangChunk, generated.isl + GENERATED_TOKEN_HEADROOM),
+          chunkedPrefill: true,
+          decodesUseBudget: true,
+          timing: engineTiming,
+          frontend: frontendCost,
+        };
       case 'generic':
         break;
     }
@@ -691,7 +712,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   const memRecipe = backend === 'sglang' && protocol.harness === 'inferencex' && row.mode === 'agg' ? sglangMemoryRecipe(row.modelPath, row.system, row.precision) : null;
   const prec = memRecipe?.kvFp8 ? { ...prec0, kv: 'fp8' as Dtype } : prec0;
   const c = row.concurrency;
-  const generated = row.mode === 'agg' ? { isl: row.isl, maxBatchPerRank: row.agg?.batch ?? c } : null;
+  const generated = row.mode === 'agg' ? { isl: row.isl, maxBatchPerRank: row.agg?.batch ?? c, backendVersion: row.backendVersion } : null;
   const settings = engineSettings(backend, device, row.mode, protocol.harness, overrides, generated);
 
   const ctxOf = (par: Parallelism): PerfContext => ({
