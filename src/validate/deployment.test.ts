@@ -238,6 +238,18 @@ test('TensorRT-LLM 1.1.0rc2.post2 DeepSeek runs are MTP only on the day of the M
   assert.equal(speculativeRecipe({ modelPath: 'deepseek-ai/DeepSeek-R1', source: 'image=nvcr.io#nvidia/tensorrt-llm/release:1.1.0rc2.post2' } as ValidationRow, 'trtllm', 1), null);
 });
 
+test('GLM-5 on B200 SGLang drafts by its script, whatever the image, on InferenceX agg rows only', () => {
+  const glm = (r: Partial<ValidationRow>): ValidationRow =>
+    ({ modelPath: 'zhipuai/GLM-5', source: 'db-dump/2026-04-27; lmsysorg/sglang:nightly', mode: 'agg', system: 'b200_sxm', ...r } as ValidationRow);
+  const spec = speculativeRecipe(glm({}), 'sglang', 1);
+  assert.deepEqual([spec?.draftTokens, spec?.toldBy], [3, 'script']);
+  assert.equal(speculativeRecipe(glm({ system: 'h200_sxm' }), 'sglang', 1), null);
+  assert.equal(speculativeRecipe(glm({ mode: 'disagg' }), 'sglang', 1), null);
+  assert.equal(speculativeRecipe(glm({ modelPath: 'zai-org/GLM-5.1' }), 'sglang', 1), null);
+  assert.equal(speculativeRecipe(glm({ source: 'source_file=/x/aic-auto-gap-analysis/data/b200_sxm/sglang/0.5.6.post2/glm.csv' }), 'sglang', 1), null);
+  assert.equal(speculativeRecipe(glm({}), 'vllm', 1), null);
+});
+
 test('Qwen3.5 on SGLang v0.5.9-cu130 is the EAGLE recipe (three drafts); its plain images are not', () => {
   const qwen = (source: string): ValidationRow => ({ modelPath: 'Qwen/Qwen3.5-397B-A17B', source } as ValidationRow);
   const mtp = 'source_file=2026-03-25.csv; image=lmsysorg/sglang:v0.5.9-cu130';

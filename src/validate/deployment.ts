@@ -293,8 +293,12 @@ const BACKENDS: readonly Backend[] = ['trtllm', 'vllm', 'sglang'];
 export const SPECULATIVE_RECIPES: readonly {
   readonly backend: Backend;
   readonly model: RegExp;
-  /** Last path segment of the serving image (inferred-recipes.ts servingImageOf), compared whole. */
-  readonly image: string;
+  /**
+   * Last path segment of the serving image (inferred-recipes.ts servingImageOf), compared whole; absent for a
+   * script that drafts on every run, which then applies to that script's InferenceX rows (`systems`) whatever image.
+   */
+  readonly image?: string;
+  readonly systems?: readonly string[];
   /** The day the runs were measured (`measured=` of the provenance), when the image alone does not tell. */
   readonly measuredOn?: string;
   readonly draftTokens: number;
@@ -303,6 +307,9 @@ export const SPECULATIVE_RECIPES: readonly {
   { backend: 'trtllm', model: /deepseek-r1/i, image: 'release:1.2.0rc6.post3', draftTokens: 3, draftTokensWithAttentionDp: 1 },
   { backend: 'trtllm', model: /deepseek-r1/i, image: 'release:1.1.0rc2.post2', measuredOn: '2026-01-14', draftTokens: 3, draftTokensWithAttentionDp: 1 },
   { backend: 'sglang', model: /qwen3\.5/i, image: 'sglang:v0.5.9-cu130', draftTokens: 3, draftTokensWithAttentionDp: 3 },
+  // benchmarks/glm5_fp8_b200.sh: `--speculative-algorithm EAGLE --speculative-num-steps 3 --speculative-eagle-topk 1
+  // --speculative-num-draft-tokens 4` on every run (nightly images); GLM-5's one MTP layer re-applied, as DeepSeek's.
+  { backend: 'sglang', model: /glm-5(?![.\d])/i, systems: ['b200_sxm'], draftTokens: 3, draftTokensWithAttentionDp: 3 },
 ];
 
 /**
@@ -338,14 +345,19 @@ export function speculativeRecipe(
   row: ValidationRow,
   backend: Backend,
   attentionDp: number,
-): { draftTokens: number; acceptance: readonly number[] } | null {
+): { draftTokens: number; acceptance: readonly number[]; toldBy: 'image' | 'script' } | null {
   const image = rowImageOf(row);
   const day = /(?:^|;)\s*measured=(\d{4}-\d{2}-\d{2})/.exec(row.source)?.[1];
+  const inferencex = protocolOf(row).harness === 'inferencex';
   const r = SPECULATIVE_RECIPES.find(
-    (x) => x.backend === backend && x.model.test(row.modelPath) && x.image === image && (x.measuredOn === undefined || x.measuredOn === day),
+    (x) =>
+      x.backend === backend &&
+      x.model.test(row.modelPath) &&
+      (x.image !== undefined ? x.image === image : inferencex && row.mode === 'agg' && (x.systems ?? []).includes(row.system)) &&
+      (x.measuredOn === undefined || x.measuredOn === day),
   );
   if (!r) return null;
-  return { draftTokens: attentionDp > 1 ? r.draftTokensWithAttentionDp : r.draftTokens, acceptance: MTP_ACCEPTANCE };
+  return { draftTokens: attentionDp > 1 ? r.draftTokensWithAttentionDp : r.draftTokens, acceptance: MTP_ACCEPTANCE, toldBy: r.image !== undefined ? 'image' : 'script' };
 }
 
 interface Precision {
@@ -776,7 +788,9 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     const replicas = Math.max(1, Math.round(c / (perRank * dp)));
     const chips = replicas * b.chips;
     if (row.numGpus !== null && row.numGpus % b.chips !== 0) return fail(`tp × pp × attention-DP = ${b.chips} GPUs does not divide num_gpus ${row.numGpus}`);
-    const agg = pool(b, replicas, perRank, settings.policy);
+    // A script's --max-running-requests holds clients beyond it back (per engine; its attention-DP ranks share it).
+    const running = memRecipe?.maxRunningRequests !== undefined ? Math.max(1, Math.floor(memRecipe.maxRunningRequests / dp)) : Infinity;
+    const agg = pool(b, replicas, Math.min(perRank, running), settings.policy);
     // InferenceX's TensorRT-LLM scripts set context batching per model and shape, its SGLang scripts the polling
     // interval per concurrency (recipes.ts).
     const recipeTimed = protocol.harness === 'inferencex' && overrides.timing?.[`${backend}/inferencex`] === undefined;
@@ -788,7 +802,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
           ? { ...agg, timing: sglangRecipeTiming(agg.timing, c) }
           : agg;
     const spec = speculativeRecipe(row, backend, dp);
-    if (spec) notes.push(`MTP ${spec.draftTokens} draft token(s) (recipe image), acceptance ${spec.acceptance.join(' / ')} by position`);
+    if (spec) notes.push(`MTP ${spec.draftTokens} draft token(s) (recipe ${spec.toldBy}), acceptance ${spec.acceptance.join(' / ')} by position`);
     const colocated = spec ? withSpeculation(basePool, b.cost, { ...spec, hostPerSeqS: specHostPerSeqS(backend) }, model.numLayers) : basePool;
     return {
       ok: true,

@@ -109,6 +109,8 @@ export interface SglangMemoryRecipe {
   readonly kvFp8: boolean;
   /** `--mem-fraction-static`, by the engine's attention TP degree. */
   readonly memFractionStatic: (attentionTp: number) => number;
+  /** `--max-running-requests`: requests the engine runs at once; more clients wait for a slot. Absent: not set. */
+  readonly maxRunningRequests?: number;
 }
 
 /**
@@ -182,6 +184,16 @@ export const SGLANG_INFERENCEX_MEMORY: readonly SglangMemoryRecipe[] = [
     precisions: ['bf16', ''],
     kvFp8: false,
     memFractionStatic: () => 0.82,
+  },
+  {
+    // TP 8 only; also --max-running-requests 128 and EAGLE drafting on every run (deployment.ts SPECULATIVE_RECIPES).
+    scripts: 'glm5_fp8_b200.sh',
+    model: /glm-5(?![.\d])/i,
+    systems: ['b200_sxm'],
+    precisions: ['fp8'],
+    kvFp8: true,
+    memFractionStatic: () => 0.85,
+    maxRunningRequests: 128,
   },
 ];
 
