@@ -789,8 +789,11 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     const chips = replicas * b.chips;
     if (row.numGpus !== null && row.numGpus % b.chips !== 0) return fail(`tp × pp × attention-DP = ${b.chips} GPUs does not divide num_gpus ${row.numGpus}`);
     // A script's --max-running-requests holds clients beyond it back (per engine; its attention-DP ranks share it).
-    const running = memRecipe?.maxRunningRequests !== undefined ? Math.max(1, Math.floor(memRecipe.maxRunningRequests / dp)) : Infinity;
-    const agg = pool(b, replicas, Math.min(perRank, running), settings.policy);
+    const tp = b.ctx.par.tp;
+    const running = memRecipe?.maxRunningRequests ? Math.max(1, Math.floor(memRecipe.maxRunningRequests(tp, row.isl, row.osl) / dp)) : Infinity;
+    const chunk = memRecipe?.chunkedPrefillTokens?.(tp);
+    const sized = pool(b, replicas, Math.min(perRank, running), settings.policy);
+    const agg = chunk !== undefined ? { ...sized, tokenBudgetPerRank: chunk } : sized;
     // InferenceX's TensorRT-LLM scripts set context batching per model and shape, its SGLang scripts the polling
     // interval per concurrency (recipes.ts).
     const recipeTimed = protocol.harness === 'inferencex' && overrides.timing?.[`${backend}/inferencex`] === undefined;

@@ -61,10 +61,15 @@ test('SGLang memory recipes: FP8 KV on Blackwell quantised checkpoints, not on D
   assert.equal(sglangMemoryRecipe('Qwen/Qwen3.5-397B-A17B', 'h200_sxm', 'fp8')!.kvFp8, true);
   assert.equal(sglangMemoryRecipe('openai/gpt-oss-120b', 'b200_sxm', 'fp4'), null);
   assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h100_sxm', 'fp8'), null);
+  // Chunked prefill as the DeepSeek FP8 scripts set it: 32768 at TP 8 (8192 at TP 4 on B200), 32768 on H200.
+  assert.equal(dsFp8.chunkedPrefillTokens?.(8), 32768);
+  assert.equal(dsFp8.chunkedPrefillTokens?.(4), 8192);
+  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h200_sxm', 'fp8')!.chunkedPrefillTokens?.(8), 32768);
+  assert.equal(dsFp8.maxRunningRequests, undefined);
   // glm5_fp8_b200.sh: FP8 KV at 0.85, at most 128 running requests; GLM-5.1 and other GPUs have no such script here.
   const glm = sglangMemoryRecipe('zhipuai/GLM-5', 'b200_sxm', 'fp8')!;
-  assert.deepEqual([glm.kvFp8, glm.memFractionStatic(8), glm.maxRunningRequests], [true, 0.85, 128]);
-  assert.equal(sglangMemoryRecipe('zai-org/GLM-5-FP8', 'b200_sxm', 'fp8')?.maxRunningRequests, 128);
+  assert.deepEqual([glm.kvFp8, glm.memFractionStatic(8), glm.maxRunningRequests?.(8, 1024, 1024)], [true, 0.85, 128]);
+  assert.equal(sglangMemoryRecipe('zai-org/GLM-5-FP8', 'b200_sxm', 'fp8')?.maxRunningRequests?.(8, 8192, 1024), 128);
   assert.equal(sglangMemoryRecipe('zai-org/GLM-5.1-FP8', 'b200_sxm', 'fp8'), null);
   assert.equal(sglangMemoryRecipe('zhipuai/GLM-5', 'h200_sxm', 'fp8'), null);
 });

@@ -109,8 +109,10 @@ export interface SglangMemoryRecipe {
   readonly kvFp8: boolean;
   /** `--mem-fraction-static`, by the engine's attention TP degree. */
   readonly memFractionStatic: (attentionTp: number) => number;
-  /** `--max-running-requests`: requests the engine runs at once; more clients wait for a slot. Absent: not set. */
-  readonly maxRunningRequests?: number;
+  /** `--max-running-requests` by attention TP and ISL/OSL: requests the engine runs at once; more wait. Absent: not set. */
+  readonly maxRunningRequests?: (attentionTp: number, isl: number, osl: number) => number;
+  /** `--chunked-prefill-size` (= `--max-prefill-tokens` in these scripts) by attention TP. Absent: SGLang's default. */
+  readonly chunkedPrefillTokens?: (attentionTp: number) => number;
 }
 
 /**
@@ -128,6 +130,9 @@ export const SGLANG_INFERENCEX_MEMORY: readonly SglangMemoryRecipe[] = [
     precisions: ['fp8'],
     kvFp8: true,
     memFractionStatic: (tp) => (tp >= 8 ? 0.82 : 0.95),
+    // The script also caps running requests (128 at TP 8, 32 at TP 4) in the version read; replayed with the cap the
+    // dev rows came out worse (docs/validation.md, "Studied and not adopted"), so the runs are taken not to have had it.
+    chunkedPrefillTokens: (tp) => (tp >= 8 ? 32768 : 8192),
   },
   {
     scripts: 'dsr1_fp4_b200.sh, dsr1_fp4_b300.sh',
@@ -144,6 +149,7 @@ export const SGLANG_INFERENCEX_MEMORY: readonly SglangMemoryRecipe[] = [
     precisions: ['fp8'],
     kvFp8: false,
     memFractionStatic: () => 0.82,
+    chunkedPrefillTokens: () => 32768,
   },
   {
     scripts: 'single_node/qwen3.5_fp8_b200.sh',
@@ -193,7 +199,7 @@ export const SGLANG_INFERENCEX_MEMORY: readonly SglangMemoryRecipe[] = [
     precisions: ['fp8'],
     kvFp8: true,
     memFractionStatic: () => 0.85,
-    maxRunningRequests: 128,
+    maxRunningRequests: () => 128,
   },
 ];
 
