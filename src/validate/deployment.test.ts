@@ -175,6 +175,11 @@ test('SGLang: recipe polling interval per device, aiconfigurator frontend is a d
   assert.equal(engineSettings('sglang', h200, 'agg', 'inferencex').timing.recvIntervalSteps, 1);
   assert.equal(engineSettings('sglang', h200, 'agg', 'inferencex').timing.firstTokenHoldSteps, ENGINE_TIMING.sglang.inferencex.firstTokenHoldSteps);
   assert.equal(engineSettings('sglang', b200(), 'agg', 'inferencex').timing.recvIntervalSteps, 30);
+  // The AMD scripts set neither the polling nor the streaming interval: every step, first token at once.
+  const mi355x = { ...b200(), id: 'mi355x', vendor: 'AMD' };
+  const amd = engineSettings('sglang', mi355x, 'agg', 'inferencex').timing;
+  assert.deepEqual([amd.recvIntervalSteps, amd.firstTokenHoldSteps], [1, 0]);
+  assert.equal(engineSettings('sglang', mi355x, 'disagg', 'inferencex').timing, ENGINE_TIMING.sglang.inferencex);
   // A serial 30 ms per request would cap the engine at 33 requests/s; Dynamo's frontend only delays them.
   const fe = engineSettings('sglang', b200(), 'agg', 'aiconfigurator').frontend;
   assert.equal(fe.requestS, 0);

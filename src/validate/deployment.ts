@@ -144,10 +144,14 @@ export function engineSettings(
 ): EngineSettings {
   const mem = device.memory.hbm.capacityBytes.value ?? 0;
   const frontendCost = overrides.frontend?.[`${backend}/${harness}/${mode}`] ?? FRONTEND[backend][harness][mode];
-  const recipeTiming =
-    backend === 'sglang' && harness === 'inferencex' && mode === 'agg' && SGLANG_DEFAULT_RECV_DEVICES.includes(device.id)
-      ? { ...ENGINE_TIMING.sglang.inferencex, recvIntervalSteps: 1 }
-      : ENGINE_TIMING[backend][harness];
+  const sglangScript = backend === 'sglang' && harness === 'inferencex' && mode === 'agg';
+  const recipeTiming = !sglangScript
+    ? ENGINE_TIMING[backend][harness]
+    : device.vendor === 'AMD'
+      ? SGLANG_AMD_SCRIPT_TIMING
+      : SGLANG_DEFAULT_RECV_DEVICES.includes(device.id)
+        ? { ...ENGINE_TIMING.sglang.inferencex, recvIntervalSteps: 1 }
+        : ENGINE_TIMING.sglang.inferencex;
   const engineTiming = overrides.timing?.[`${backend}/${harness}`] ?? recipeTiming;
   const sglangChunk = mem > 160 * GIB ? 16384 : 8192;
   // aiconfigurator's gap-analysis deployments run the engine config its generator writes (docs/validation.md,
@@ -222,6 +226,13 @@ export const ENGINE_TIMING: Readonly<Record<Backend, Record<BenchProtocol['harne
  * 16 clients, else 30) do. docs/validation.md, "Engines".
  */
 export const SGLANG_DEFAULT_RECV_DEVICES: readonly string[] = ['h200'];
+
+/**
+ * InferenceX's SGLang scripts for AMD GPUs (`benchmarks/dsr1_fp{4,8}_mi355x.sh`, `glm5_fp8_mi355x.sh`) pass neither
+ * `--scheduler-recv-interval` nor `--stream-interval`: the scheduler polls every step and the first token leaves at
+ * once. (Their `--num-continuous-decode-steps` is per script: recipes.ts SGLANG_INFERENCEX_MEMORY.)
+ */
+export const SGLANG_AMD_SCRIPT_TIMING: EngineTiming = timing(1, 1, 0);
 
 /**
  * The other setting each backend's InferenceX recipes use, which the defaults above were chosen against
@@ -721,7 +732,8 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   const protocol = overrides.protocol ?? protocolOf(row);
   // InferenceX's SGLang scripts set the KV-cache dtype and the memory fraction per model, GPU and checkpoint
   // (recipes.ts SGLANG_INFERENCEX_MEMORY).
-  const memRecipe = backend === 'sglang' && protocol.harness === 'inferencex' && row.mode === 'agg' ? sglangMemoryRecipe(row.modelPath, row.system, row.precision) : null;
+  const memRecipe =
+    backend === 'sglang' && protocol.harness === 'inferencex' && row.mode === 'agg' ? sglangMemoryRecipe(row.modelPath, row.system, row.precision, device.id) : null;
   const prec = memRecipe?.kvFp8 ? { ...prec0, kv: 'fp8' as Dtype } : prec0;
   const c = row.concurrency;
   const generated = row.mode === 'agg' ? { isl: row.isl, maxBatchPerRank: row.agg?.batch ?? c, backendVersion: row.backendVersion } : null;
@@ -791,9 +803,11 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     // A script's --max-running-requests holds clients beyond it back (per engine; its attention-DP ranks share it).
     const tp = b.ctx.par.tp;
     const running = memRecipe?.maxRunningRequests ? Math.max(1, Math.floor(memRecipe.maxRunningRequests(tp, row.isl, row.osl) / dp)) : Infinity;
-    const chunk = memRecipe?.chunkedPrefillTokens?.(tp);
+    const chunk = memRecipe?.chunkedPrefillTokens?.(tp, row.isl, row.osl, c);
     const sized = pool(b, replicas, Math.min(perRank, running), settings.policy);
-    const agg = chunk !== undefined ? { ...sized, tokenBudgetPerRank: chunk } : sized;
+    const chunked = chunk !== undefined ? { ...sized, tokenBudgetPerRank: chunk } : sized;
+    const steps = memRecipe?.continuousDecodeSteps;
+    const agg = steps !== undefined ? { ...chunked, timing: { ...chunked.timing, recvIntervalSteps: steps } } : chunked;
     // InferenceX's TensorRT-LLM scripts set context batching per model and shape, its SGLang scripts the polling
     // interval per concurrency (recipes.ts).
     const recipeTimed = protocol.harness === 'inferencex' && overrides.timing?.[`${backend}/inferencex`] === undefined;

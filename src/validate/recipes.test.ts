@@ -62,9 +62,9 @@ test('SGLang memory recipes: FP8 KV on Blackwell quantised checkpoints, not on D
   assert.equal(sglangMemoryRecipe('openai/gpt-oss-120b', 'b200_sxm', 'fp4'), null);
   assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h100_sxm', 'fp8'), null);
   // Chunked prefill as the DeepSeek FP8 scripts set it: 32768 at TP 8 (8192 at TP 4 on B200), 32768 on H200.
-  assert.equal(dsFp8.chunkedPrefillTokens?.(8), 32768);
-  assert.equal(dsFp8.chunkedPrefillTokens?.(4), 8192);
-  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h200_sxm', 'fp8')!.chunkedPrefillTokens?.(8), 32768);
+  assert.equal(dsFp8.chunkedPrefillTokens?.(8, 1024, 1024, 64), 32768);
+  assert.equal(dsFp8.chunkedPrefillTokens?.(4, 8192, 1024, 32), 8192);
+  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h200_sxm', 'fp8')!.chunkedPrefillTokens?.(8, 8192, 1024, 4), 32768);
   assert.equal(dsFp8.maxRunningRequests, undefined);
   // glm5_fp8_b200.sh: FP8 KV at 0.85, at most 128 running requests; GLM-5.1 and other GPUs have no such script here.
   const glm = sglangMemoryRecipe('zhipuai/GLM-5', 'b200_sxm', 'fp8')!;
@@ -72,4 +72,13 @@ test('SGLang memory recipes: FP8 KV on Blackwell quantised checkpoints, not on D
   assert.equal(sglangMemoryRecipe('zai-org/GLM-5-FP8', 'b200_sxm', 'fp8')?.maxRunningRequests?.(8, 8192, 1024), 128);
   assert.equal(sglangMemoryRecipe('zai-org/GLM-5.1-FP8', 'b200_sxm', 'fp8'), null);
   assert.equal(sglangMemoryRecipe('zhipuai/GLM-5', 'h200_sxm', 'fp8'), null);
+  // MI355X scripts, found by the catalog id whatever the row calls the system: 0.8, 4 continuous decode steps for
+  // DeepSeek, a 196608-token chunk but 32768 for 8k/1k above 32 clients on FP4; GLM-5 with neither.
+  const amdFp4 = sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'mi355x_oam', 'fp4', 'mi355x')!;
+  assert.deepEqual([amdFp4.kvFp8, amdFp4.memFractionStatic(8), amdFp4.continuousDecodeSteps], [true, 0.8, 4]);
+  assert.equal(amdFp4.chunkedPrefillTokens?.(8, 8192, 1024, 64), 32768);
+  assert.equal(amdFp4.chunkedPrefillTokens?.(8, 8192, 1024, 32), 196608);
+  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'mi355x', 'fp8')!.kvFp8, false);
+  const amdGlm = sglangMemoryRecipe('zhipuai/GLM-5', 'mi355x', 'fp8')!;
+  assert.deepEqual([amdGlm.kvFp8, amdGlm.continuousDecodeSteps, amdGlm.chunkedPrefillTokens], [false, undefined, undefined]);
 });

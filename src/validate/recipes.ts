@@ -111,8 +111,16 @@ export interface SglangMemoryRecipe {
   readonly memFractionStatic: (attentionTp: number) => number;
   /** `--max-running-requests` by attention TP and ISL/OSL: requests the engine runs at once; more wait. Absent: not set. */
   readonly maxRunningRequests?: (attentionTp: number, isl: number, osl: number) => number;
-  /** `--chunked-prefill-size` (= `--max-prefill-tokens` in these scripts) by attention TP. Absent: SGLang's default. */
-  readonly chunkedPrefillTokens?: (attentionTp: number) => number;
+  /**
+   * `--chunked-prefill-size` (= `--max-prefill-tokens` in these scripts) by attention TP, ISL/OSL and clients.
+   * Absent: SGLang's default.
+   */
+  readonly chunkedPrefillTokens?: (attentionTp: number, isl: number, osl: number, clients: number) => number;
+  /**
+   * `--num-continuous-decode-steps N`: the scheduler runs N decode steps before it looks for new requests again,
+   * replayed as a polling interval of N steps. Absent: the backend's polling (deployment.ts ENGINE_TIMING).
+   */
+  readonly continuousDecodeSteps?: number;
 }
 
 /**
@@ -201,9 +209,40 @@ export const SGLANG_INFERENCEX_MEMORY: readonly SglangMemoryRecipe[] = [
     memFractionStatic: () => 0.85,
     maxRunningRequests: () => 128,
   },
+  // AMD MI355X scripts (SGLANG_USE_AITER): neither --scheduler-recv-interval nor --stream-interval (see
+  // deployment.ts, the AMD branch of engineSettings); the DeepSeek ones run 4 continuous decode steps.
+  {
+    scripts: 'dsr1_fp8_mi355x.sh',
+    model: /deepseek-(r1|v3)/i,
+    systems: ['mi355x'],
+    precisions: ['fp8'],
+    kvFp8: false,
+    memFractionStatic: () => 0.8,
+    chunkedPrefillTokens: () => 196608,
+    continuousDecodeSteps: 4,
+  },
+  {
+    scripts: 'dsr1_fp4_mi355x.sh',
+    model: /deepseek-(r1|v3)/i,
+    systems: ['mi355x'],
+    precisions: ['fp4'],
+    kvFp8: true,
+    memFractionStatic: () => 0.8,
+    chunkedPrefillTokens: (_tp, isl, osl, clients) => (isl === 8192 && osl === 1024 && clients > 32 ? 32768 : 196608),
+    continuousDecodeSteps: 4,
+  },
+  {
+    scripts: 'glm5_fp8_mi355x.sh',
+    model: /glm-5(?![.\d])/i,
+    systems: ['mi355x'],
+    precisions: ['fp8'],
+    kvFp8: false,
+    memFractionStatic: () => 0.8,
+  },
 ];
 
 /** The memory settings of the InferenceX SGLang script for a row's model, GPU and checkpoint, or null. */
-export function sglangMemoryRecipe(modelPath: string, system: string, precision: string): SglangMemoryRecipe | null {
-  return SGLANG_INFERENCEX_MEMORY.find((r) => r.model.test(modelPath) && r.systems.includes(system) && r.precisions.includes(precision)) ?? null;
+export function sglangMemoryRecipe(modelPath: string, system: string, precision: string, deviceId = system): SglangMemoryRecipe | null {
+  const onSystem = (r: SglangMemoryRecipe): boolean => r.systems.includes(system) || r.systems.includes(deviceId);
+  return SGLANG_INFERENCEX_MEMORY.find((r) => r.model.test(modelPath) && onSystem(r) && r.precisions.includes(precision)) ?? null;
 }
