@@ -503,8 +503,8 @@ export function resolveRole(role: RoleConfig, model: ModelArch, what: string): R
  * Two ways the rows' exports write an aggregated MoE engine that resolveRole would take literally
  * (docs/validation.md, "Parallelism columns"); both are recognised by columns no recipe runs as written:
  *
- * - tp_size beyond one scale-up domain of at most 8 GPUs (16 or 64 on an HGX node or an NVL72 rack) equal to moe_tp_size × moe_ep_size with
- *   moe_ep_size > 1: the export multiplied the engine's TP by its EP. The engine is attention TP moe_tp_size with
+ * - tp_size beyond one scale-up domain of at most 8 GPUs (16 or 64 on an HGX node or an NVL72 rack) equal to
+ *   moe_tp_size × moe_ep_size with moe_ep_size > 1: the export multiplied the engine's TP by its EP. The engine is attention TP moe_tp_size with
  *   the experts over moe_ep_size of those GPUs (the rows' ids say so: `…_tp4_ep4` for tp_size 16, moe 4 × 4).
  * - tp_size above 8 with moe_tp_size = tp_size and moe_ep_size 1 (GB200 rows of 12–72 GPUs): no recipe runs MoE
  *   tensor parallelism over more than 8 GPUs; the export wrote the world size of a wide-EP engine, which runs
