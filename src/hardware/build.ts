@@ -181,6 +181,8 @@ function dec(value: number, exp: number): number {
 
 function buildDevice(c: Ctx): Device {
   const { spec, entry } = c;
+  const meshLinks = c.extra('scaleUp.pointToPointLinks');
+  const opLatency = c.extra('dataflow.opLatency');
   const notes = [entry.notes, spec.deviceNote].filter((n) => n !== undefined && n !== '').join(' ');
   return {
     id: spec.id,
@@ -198,13 +200,13 @@ function buildDevice(c: Ctx): Device {
     scaleUp: {
       ...scaleUpLink(c),
       domainChips: domainChips(c),
-      ...(c.extra('scaleUp.pointToPointLinks') ? { pointToPointLinks: c.extra('scaleUp.pointToPointLinks')! } : {}),
+      ...(meshLinks ? { pointToPointLinks: meshLinks } : {}),
     },
     scaleOut: scaleOutLink(c),
     powerW: power(c),
     priceUsdPerHour: price(c),
     weightsInSramOnly: spec.weightsInSramOnly,
-    ...(c.extra('dataflow.opLatency') ? { dataflowOpLatencyS: c.extra('dataflow.opLatency')! } : {}),
+    ...(opLatency ? { dataflowOpLatencyS: opLatency } : {}),
     sources: [
       ...new Set([
         ...entry.sources,

@@ -9,7 +9,7 @@ import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment, rowImageOf } f
 import { asDisaggregated, multinodeEntryOf } from './multinode-exports.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
 import { drawRequests, protocolOf, type BenchProtocol } from './protocol.js';
-import { sglangMemoryRecipe, sglangRecipeTiming, trtllmRecipeTiming } from './recipes.js';
+import { sglangScriptRecipe, sglangRecipeTiming, trtllmRecipeTiming } from './recipes.js';
 import type { RoleConfig, ValidationRow } from './rows.js';
 
 /** What replaying a row needs from outside (the CLI resolves files; tests pass fixtures). */
@@ -230,7 +230,7 @@ export const SGLANG_DEFAULT_RECV_DEVICES: readonly string[] = ['h200'];
 /**
  * InferenceX's SGLang scripts for AMD GPUs (`benchmarks/dsr1_fp{4,8}_mi355x.sh`, `glm5_fp8_mi355x.sh`) pass neither
  * `--scheduler-recv-interval` nor `--stream-interval`: the scheduler polls every step and the first token leaves at
- * once. (Their `--num-continuous-decode-steps` is per script: recipes.ts SGLANG_INFERENCEX_MEMORY.)
+ * once. (Their `--num-continuous-decode-steps` is per script: recipes.ts SGLANG_INFERENCEX_SCRIPTS.)
  */
 export const SGLANG_AMD_SCRIPT_TIMING: EngineTiming = timing(1, 1, 0);
 
@@ -731,10 +731,10 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   if (typeof prec0 === 'string') return fail(prec0);
   const protocol = overrides.protocol ?? protocolOf(row);
   // InferenceX's SGLang scripts set the KV-cache dtype and the memory fraction per model, GPU and checkpoint
-  // (recipes.ts SGLANG_INFERENCEX_MEMORY).
-  const memRecipe =
-    backend === 'sglang' && protocol.harness === 'inferencex' && row.mode === 'agg' ? sglangMemoryRecipe(row.modelPath, row.system, row.precision, device.id) : null;
-  const prec = memRecipe?.kvFp8 ? { ...prec0, kv: 'fp8' as Dtype } : prec0;
+  // (recipes.ts SGLANG_INFERENCEX_SCRIPTS).
+  const script =
+    backend === 'sglang' && protocol.harness === 'inferencex' && row.mode === 'agg' ? sglangScriptRecipe(row.modelPath, row.system, row.precision, device.id) : null;
+  const prec = script?.kvFp8 ? { ...prec0, kv: 'fp8' as Dtype } : prec0;
   const c = row.concurrency;
   const generated = row.mode === 'agg' ? { isl: row.isl, maxBatchPerRank: row.agg?.batch ?? c, backendVersion: row.backendVersion } : null;
   const settings = engineSettings(backend, device, row.mode, protocol.harness, overrides, generated);
@@ -766,7 +766,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     if (resolved.note) notes.push(resolved.note);
     const par = resolved.par;
     const ctx = ctxOf(par);
-    const kv = kvCacheBytes(ctx, backend, deps, memRecipe ? memRecipe.memFractionStatic(par.tp) : null);
+    const kv = kvCacheBytes(ctx, backend, deps, script ? script.memFractionStatic(par.tp) : null);
     if (typeof kv === 'string') return `${what}: ${kv}`;
     const kvTokensPerRank = Math.floor(kv.bytes / kv.plan.kvBytesPerToken / par.dp);
     if (kvTokensPerRank < 1) return `${what}: no room for the KV cache`;
@@ -802,12 +802,15 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
     if (row.numGpus !== null && row.numGpus % b.chips !== 0) return fail(`tp × pp × attention-DP = ${b.chips} GPUs does not divide num_gpus ${row.numGpus}`);
     // A script's --max-running-requests holds clients beyond it back (per engine; its attention-DP ranks share it).
     const tp = b.ctx.par.tp;
-    const running = memRecipe?.maxRunningRequests ? Math.max(1, Math.floor(memRecipe.maxRunningRequests(tp, row.isl, row.osl) / dp)) : Infinity;
-    const chunk = memRecipe?.chunkedPrefillTokens?.(tp, row.isl, row.osl, c);
+    const running = script?.maxRunningRequests ? Math.max(1, Math.floor(script.maxRunningRequests(tp, row.isl, row.osl) / dp)) : Infinity;
+    const chunk = script?.chunkedPrefillTokens?.(tp, row.isl, row.osl, c);
+    const steps = script?.continuousDecodeSteps;
     const sized = pool(b, replicas, Math.min(perRank, running), settings.policy);
-    const chunked = chunk !== undefined ? { ...sized, tokenBudgetPerRank: chunk } : sized;
-    const steps = memRecipe?.continuousDecodeSteps;
-    const agg = steps !== undefined ? { ...chunked, timing: { ...chunked.timing, recvIntervalSteps: steps } } : chunked;
+    const agg: PoolSpec = {
+      ...sized,
+      ...(chunk !== undefined ? { tokenBudgetPerRank: chunk } : {}),
+      ...(steps !== undefined ? { timing: { ...sized.timing, recvIntervalSteps: steps } } : {}),
+    };
     // InferenceX's TensorRT-LLM scripts set context batching per model and shape, its SGLang scripts the polling
     // interval per concurrency (recipes.ts).
     const recipeTimed = protocol.harness === 'inferencex' && overrides.timing?.[`${backend}/inferencex`] === undefined;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IMMEDIATE_TIMING } from './bench-engine.js';
-import { sglangMemoryRecipe, sglangRecipeTiming, trtllmRecipeTiming, type RecipeShape } from './recipes.js';
+import { sglangScriptRecipe, sglangRecipeTiming, trtllmRecipeTiming, type RecipeShape } from './recipes.js';
 
 const base = { ...IMMEDIATE_TIMING, admitLagSteps: 1, batchWaitSteps: 20, batchWaitTokenRatio: 0.9 };
 const shape = (over: Partial<RecipeShape>): RecipeShape => ({
@@ -52,33 +52,33 @@ test('SGLang recipes poll every 10 steps below 16 clients and every 30 from 16; 
 });
 
 test('SGLang memory recipes: FP8 KV on Blackwell quantised checkpoints, not on DeepSeek H200 nor BF16', () => {
-  const dsFp8 = sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'b200_sxm', 'fp8')!;
+  const dsFp8 = sglangScriptRecipe('deepseek-ai/DeepSeek-R1', 'b200_sxm', 'fp8')!;
   assert.equal(dsFp8.kvFp8, true);
   assert.equal(dsFp8.memFractionStatic(8), 0.82);
   assert.equal(dsFp8.memFractionStatic(4), 0.95);
-  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h200_sxm', 'fp8')!.kvFp8, false);
-  assert.equal(sglangMemoryRecipe('Qwen/Qwen3.5-397B-A17B', 'b200_sxm', 'bf16')!.kvFp8, false);
-  assert.equal(sglangMemoryRecipe('Qwen/Qwen3.5-397B-A17B', 'h200_sxm', 'fp8')!.kvFp8, true);
-  assert.equal(sglangMemoryRecipe('openai/gpt-oss-120b', 'b200_sxm', 'fp4'), null);
-  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h100_sxm', 'fp8'), null);
+  assert.equal(sglangScriptRecipe('deepseek-ai/DeepSeek-R1', 'h200_sxm', 'fp8')!.kvFp8, false);
+  assert.equal(sglangScriptRecipe('Qwen/Qwen3.5-397B-A17B', 'b200_sxm', 'bf16')!.kvFp8, false);
+  assert.equal(sglangScriptRecipe('Qwen/Qwen3.5-397B-A17B', 'h200_sxm', 'fp8')!.kvFp8, true);
+  assert.equal(sglangScriptRecipe('openai/gpt-oss-120b', 'b200_sxm', 'fp4'), null);
+  assert.equal(sglangScriptRecipe('deepseek-ai/DeepSeek-R1', 'h100_sxm', 'fp8'), null);
   // Chunked prefill as the DeepSeek FP8 scripts set it: 32768 at TP 8 (8192 at TP 4 on B200), 32768 on H200.
   assert.equal(dsFp8.chunkedPrefillTokens?.(8, 1024, 1024, 64), 32768);
   assert.equal(dsFp8.chunkedPrefillTokens?.(4, 8192, 1024, 32), 8192);
-  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'h200_sxm', 'fp8')!.chunkedPrefillTokens?.(8, 8192, 1024, 4), 32768);
+  assert.equal(sglangScriptRecipe('deepseek-ai/DeepSeek-R1', 'h200_sxm', 'fp8')!.chunkedPrefillTokens?.(8, 8192, 1024, 4), 32768);
   assert.equal(dsFp8.maxRunningRequests, undefined);
   // glm5_fp8_b200.sh: FP8 KV at 0.85, at most 128 running requests; GLM-5.1 and other GPUs have no such script here.
-  const glm = sglangMemoryRecipe('zhipuai/GLM-5', 'b200_sxm', 'fp8')!;
+  const glm = sglangScriptRecipe('zhipuai/GLM-5', 'b200_sxm', 'fp8')!;
   assert.deepEqual([glm.kvFp8, glm.memFractionStatic(8), glm.maxRunningRequests?.(8, 1024, 1024)], [true, 0.85, 128]);
-  assert.equal(sglangMemoryRecipe('zai-org/GLM-5-FP8', 'b200_sxm', 'fp8')?.maxRunningRequests?.(8, 8192, 1024), 128);
-  assert.equal(sglangMemoryRecipe('zai-org/GLM-5.1-FP8', 'b200_sxm', 'fp8'), null);
-  assert.equal(sglangMemoryRecipe('zhipuai/GLM-5', 'h200_sxm', 'fp8'), null);
+  assert.equal(sglangScriptRecipe('zai-org/GLM-5-FP8', 'b200_sxm', 'fp8')?.maxRunningRequests?.(8, 8192, 1024), 128);
+  assert.equal(sglangScriptRecipe('zai-org/GLM-5.1-FP8', 'b200_sxm', 'fp8'), null);
+  assert.equal(sglangScriptRecipe('zhipuai/GLM-5', 'h200_sxm', 'fp8'), null);
   // MI355X scripts, found by the catalog id whatever the row calls the system: 0.8, 4 continuous decode steps for
   // DeepSeek, a 196608-token chunk but 32768 for 8k/1k above 32 clients on FP4; GLM-5 with neither.
-  const amdFp4 = sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'mi355x_oam', 'fp4', 'mi355x')!;
+  const amdFp4 = sglangScriptRecipe('deepseek-ai/DeepSeek-R1', 'mi355x_oam', 'fp4', 'mi355x')!;
   assert.deepEqual([amdFp4.kvFp8, amdFp4.memFractionStatic(8), amdFp4.continuousDecodeSteps], [true, 0.8, 4]);
   assert.equal(amdFp4.chunkedPrefillTokens?.(8, 8192, 1024, 64), 32768);
   assert.equal(amdFp4.chunkedPrefillTokens?.(8, 8192, 1024, 32), 196608);
-  assert.equal(sglangMemoryRecipe('deepseek-ai/DeepSeek-R1', 'mi355x', 'fp8')!.kvFp8, false);
-  const amdGlm = sglangMemoryRecipe('zhipuai/GLM-5', 'mi355x', 'fp8')!;
+  assert.equal(sglangScriptRecipe('deepseek-ai/DeepSeek-R1', 'mi355x', 'fp8')!.kvFp8, false);
+  const amdGlm = sglangScriptRecipe('zhipuai/GLM-5', 'mi355x', 'fp8')!;
   assert.deepEqual([amdGlm.kvFp8, amdGlm.continuousDecodeSteps, amdGlm.chunkedPrefillTokens], [false, undefined, undefined]);
 });

@@ -96,8 +96,8 @@ export function sglangRecipeTiming(base: EngineTiming, clients: number): EngineT
     : base;
 }
 
-/** KV-cache dtype and memory fraction an InferenceX SGLang script sets. */
-export interface SglangMemoryRecipe {
+/** What an InferenceX SGLang script sets beyond the backend's defaults: KV dtype, memory, admission, chunking, polling. */
+export interface SglangScriptRecipe {
   /** The scripts the settings are read from. */
   readonly scripts: string;
   readonly model: RegExp;
@@ -130,7 +130,7 @@ export interface SglangMemoryRecipe {
  * and the BF16 checkpoints leave it at the checkpoint's dtype. DeepSeek FP8 on four GPUs (8k/1k only) raises the
  * fraction to 0.95 to leave its KV cache room at all.
  */
-export const SGLANG_INFERENCEX_MEMORY: readonly SglangMemoryRecipe[] = [
+export const SGLANG_INFERENCEX_SCRIPTS: readonly SglangScriptRecipe[] = [
   {
     scripts: 'dsr1_fp8_b200.sh, dsr1_fp8_b300.sh',
     model: /deepseek-(r1|v3)/i,
@@ -241,8 +241,8 @@ export const SGLANG_INFERENCEX_MEMORY: readonly SglangMemoryRecipe[] = [
   },
 ];
 
-/** The memory settings of the InferenceX SGLang script for a row's model, GPU and checkpoint, or null. */
-export function sglangMemoryRecipe(modelPath: string, system: string, precision: string, deviceId = system): SglangMemoryRecipe | null {
-  const onSystem = (r: SglangMemoryRecipe): boolean => r.systems.includes(system) || r.systems.includes(deviceId);
-  return SGLANG_INFERENCEX_MEMORY.find((r) => r.model.test(modelPath) && onSystem(r) && r.precisions.includes(precision)) ?? null;
+/** The settings of the InferenceX SGLang script for a row's model, GPU and checkpoint, or null. */
+export function sglangScriptRecipe(modelPath: string, system: string, precision: string, deviceId = system): SglangScriptRecipe | null {
+  const onSystem = (r: SglangScriptRecipe): boolean => r.systems.includes(system) || r.systems.includes(deviceId);
+  return SGLANG_INFERENCEX_SCRIPTS.find((r) => r.model.test(modelPath) && onSystem(r) && r.precisions.includes(precision)) ?? null;
 }
