@@ -62,6 +62,8 @@ const HBM_GPU_L2 = 'hardware-managed cache, not a tier weights can be placed in'
 /** AMD's 8-GPU Infinity Fabric platforms: GPUs wired to each other directly, no switch. */
 const IF_MESH_SOURCE = 'https://www.wheelersnetwork.com/2024/01/';
 const IF_MESH = 'Each GPU has up to seven 16-lane Infinity Fabric links and the GPUs connect directly, in a mesh (wheelersnetwork, MI300 generation): a pair of GPUs talks over one link.';
+/** A GPU that aiconfigurator's systems files describe but whose kernels were not measured here. */
+const BORROWS_NEAREST_TABLES = 'No operator tables of its own: the performance model borrows the nearest measured system\'s (docs/perf.md, "Transfer curves").';
 const ICI_TORUS = 'ICI torus: the pod is the ICI domain; per-chip bandwidth is spread over the torus ports, not per pair.';
 
 export const DEVICE_SPECS: readonly DeviceSpec[] = [
@@ -156,7 +158,7 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
     yaml: 'l40s.yaml',
     aliases: ['l40s-48gb', 'l40s_pcie'],
     weightsInSramOnly: false,
-    deviceNote: 'No operator tables of its own: the performance model borrows the nearest measured system\'s (docs/perf.md, "Transfer curves").',
+    deviceNote: BORROWS_NEAREST_TABLES,
   },
   {
     id: 'l4',
@@ -164,7 +166,7 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
     yaml: 'l4.yaml',
     aliases: ['l4-24gb', 'l4_pcie'],
     weightsInSramOnly: false,
-    deviceNote: 'No operator tables of its own: the performance model borrows the nearest measured system\'s (docs/perf.md, "Transfer curves").',
+    deviceNote: BORROWS_NEAREST_TABLES,
   },
   {
     id: 'h100-pcie',
@@ -172,7 +174,7 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
     yaml: 'h100_pcie.yaml',
     aliases: ['h100_pcie', 'h100-pcie-80gb'],
     weightsInSramOnly: false,
-    deviceNote: 'No operator tables of its own: the performance model borrows the nearest measured system\'s (docs/perf.md, "Transfer curves").',
+    deviceNote: BORROWS_NEAREST_TABLES,
   },
   {
     id: 'a100-pcie',
@@ -180,7 +182,7 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
     yaml: 'a100_pcie.yaml',
     aliases: ['a100_pcie', 'a100-pcie-80gb'],
     weightsInSramOnly: false,
-    deviceNote: 'No operator tables of its own: the performance model borrows the nearest measured system\'s (docs/perf.md, "Transfer curves").',
+    deviceNote: BORROWS_NEAREST_TABLES,
   },
   {
     id: 'a30',
@@ -188,7 +190,7 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
     yaml: 'a30.yaml',
     aliases: ['a30-24gb', 'a30_pcie'],
     weightsInSramOnly: false,
-    deviceNote: 'No operator tables of its own: the performance model borrows the nearest measured system\'s (docs/perf.md, "Transfer curves").',
+    deviceNote: BORROWS_NEAREST_TABLES,
   },
   {
     id: 'rtx-pro-6000',
@@ -196,7 +198,7 @@ export const DEVICE_SPECS: readonly DeviceSpec[] = [
     yaml: 'rtx_pro_6000_server.yaml',
     aliases: ['rtx_pro_6000_server', 'rtx-pro-6000-server', 'rtx_pro_6000'],
     weightsInSramOnly: false,
-    deviceNote: 'No operator tables of its own: the performance model borrows the nearest measured system\'s (docs/perf.md, "Transfer curves").',
+    deviceNote: BORROWS_NEAREST_TABLES,
   },
   {
     id: 'arc-pro-b60',
