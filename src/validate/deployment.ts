@@ -4,7 +4,7 @@ import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
 import { acceptedTokensPerStep, speculativeStepCost } from '../perf/speculative.js';
-import { meshShare } from '../perf/collectives.js';
+import { linkOf } from '../perf/collectives.js';
 import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment, rowImageOf } from './inferred-recipes.js';
 import { asDisaggregated, multinodeEntryOf } from './multinode-exports.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
@@ -895,10 +895,9 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   const prefillPerRank = Math.max(p.batch ?? 1, Math.ceil(settings.tokenBudget / Math.max(1, row.isl)));
   const domain = device.scaleUp.domainChips.value ?? 8;
   const scaleUp = chips <= domain;
-  const link = scaleUp ? device.scaleUp : device.scaleOut;
-  // One sender to one receiver: on a switchless mesh that is a single link (meshShare).
-  const bw = (link.bandwidthBytesPerS.value ?? 50e9) * (scaleUp ? meshShare(device, 2) : 1);
-  const latencyS = link.latencyS.value ?? (scaleUp ? 5e-6 : 10e-6);
+  // One sender to one receiver: inside the scale-up domain that is one pair of chips (a single link on a
+  // switchless mesh), else the scale-out link.
+  const { bandwidthBytesPerS: bw, latencyS } = linkOf(device, scaleUp ? 2 : Number.POSITIVE_INFINITY);
   const kvBytesPerToken = db.plan.kvBytesPerToken;
   const senders = pb.chips;
   const decodePool: PoolSpec = { ...pool(db, workers.decodeWorkers, decodePerRank, 'mixed'), firstTokenWithDecodeStep: true };
