@@ -47,32 +47,34 @@ export function predictRow(row: ValidationRow, deps: ReplayDeps, overrides: Repl
     measuredTtftMs: row.measuredTtftMs,
     measuredTpotMs: row.measuredTpotMs,
   };
+  type Workers = Pick<RowPrediction, 'prefillWorkers' | 'decodeWorkers' | 'note'>;
+  const failed = (configKnown: boolean, reason: string, workers: Workers = NO_WORKERS): RowPrediction => ({
+    ...base,
+    configKnown,
+    ...workers,
+    predTtftMs: null,
+    predTpotMs: null,
+    reason,
+  });
   let plan;
   try {
     plan = planReplay(row, deps, overrides);
   } catch (e) {
-    return { ...base, configKnown: row.mode === 'agg', prefillWorkers: null, decodeWorkers: null, predTtftMs: null, predTpotMs: null, reason: failureReason(e), note: '' };
+    return failed(row.mode === 'agg', failureReason(e));
   }
-  if (!plan.ok) return { ...base, configKnown: plan.configKnown, prefillWorkers: null, decodeWorkers: null, predTtftMs: null, predTpotMs: null, reason: plan.reason, note: '' };
+  if (!plan.ok) return failed(plan.configKnown, plan.reason);
   const workers = { prefillWorkers: plan.workers?.prefillWorkers ?? null, decodeWorkers: plan.workers?.decodeWorkers ?? null, note: plan.note };
   try {
     const r = runBenchmark(plan.topology, plan.workload);
-    if (r.rejected > 0) {
-      return {
-        ...base,
-        configKnown: plan.configKnown,
-        ...workers,
-        predTtftMs: null,
-        predTpotMs: null,
-        reason: `${r.rejected} requests longer than a rank's KV cache`,
-      };
-    }
+    if (r.rejected > 0) return failed(plan.configKnown, `${r.rejected} requests longer than a rank's KV cache`, workers);
     const stat = overrides.statistic === 'median' ? medianOf : meanOf;
     return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: stat(r.ttftMs), predTpotMs: stat(r.tpotMs), reason: '' };
   } catch (e) {
-    return { ...base, configKnown: plan.configKnown, ...workers, predTtftMs: null, predTpotMs: null, reason: failureReason(e) };
+    return failed(plan.configKnown, failureReason(e), workers);
   }
 }
+
+const NO_WORKERS = { prefillWorkers: null, decodeWorkers: null, note: '' } as const;
 
 /** Why a row could not be replayed: what the input asked for that phasewise refuses (a UsageError), or a bug. */
 function failureReason(e: unknown): string {
