@@ -48,17 +48,25 @@ export const DEFAULT_SCALE_UP_LATENCY_S = 5e-6;
 /** Scale-out latency assumed when a device gives none (InfiniBand / RoCE small message). */
 export const DEFAULT_SCALE_OUT_LATENCY_S = 10e-6;
 
+/** Chips in one scale-up domain when a device does not say (an HGX / DGX node of eight GPUs). */
+export const DEFAULT_SCALE_UP_DOMAIN_CHIPS = 8;
+
+/** Chips a device's scale-up domain holds (NVLink domain, node), or the default when the catalog gives none. */
+export function scaleUpDomainChips(device: Device): number {
+  return device.scaleUp.domainChips.value ?? DEFAULT_SCALE_UP_DOMAIN_CHIPS;
+}
+
 /** Link bandwidth assumed when a device gives neither a scale-up nor a scale-out figure: PCIe 5.0 ×16, one way. */
 export const DEFAULT_LINK_BANDWIDTH_BYTES_PER_S = 64e9;
 
 /**
- * The link a group of `chips` chips talks over: scale-up inside one domain (default 8 chips when unknown),
+ * The link a group of `chips` chips talks over: scale-up inside one domain (scaleUpDomainChips),
  * scale-out beyond it; missing figures fall back to the other link, then to the defaults above. On a
  * switchless mesh (Device.scaleUp.pointToPointLinks) a group inside the domain gets only the links between
  * its members: two MI300X talk over one of their seven Infinity Fabric links, eight over all seven.
  */
 export function linkOf(device: Device, chips: number): LinkLike {
-  const domain = device.scaleUp.domainChips.value ?? 8;
+  const domain = scaleUpDomainChips(device);
   const up = device.scaleUp.bandwidthBytesPerS.value;
   const out = device.scaleOut.bandwidthBytesPerS.value;
   if (chips <= domain && up !== null && up > 0) {
@@ -122,7 +130,7 @@ export function commTimeS(dc: DeviceCalibration, kind: CollectiveKind, bytes: nu
  * (k − 1)/k of a 1/d shard. 0 inside one domain or when the device gives no separate scale-out link.
  */
 export function crossDomainS(device: Device, kind: CollectiveKind, bytes: number, chips: number): number {
-  const d = device.scaleUp.domainChips.value ?? 8;
+  const d = scaleUpDomainChips(device);
   if (kind === 'send' || chips <= d || bytes <= 0) return 0;
   const out = linkOf(device, chips);
   const k = Math.ceil(chips / d);

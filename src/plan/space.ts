@@ -1,5 +1,6 @@
 import type { Device } from '../hardware/types.js';
 import type { ModelArch } from '../models/types.js';
+import { scaleUpDomainChips } from '../perf/collectives.js';
 import type { Backend, Parallelism } from '../perf/types.js';
 import type { PoolDesign, PoolFacts, Precision } from './bounds.js';
 import type { BoundCheck, PlanDeps, PlanRequest, Role, TopologyInput } from './types.js';
@@ -74,7 +75,7 @@ const TP_CHOICES = [1, 2, 4, 8, 16];
  * across the TP ranks (ep = tp).
  */
 export function parallelismOptions(device: Device, model: ModelArch, fits: (par: Parallelism) => boolean): Parallelism[] {
-  const domain = device.scaleUp.domainChips.value ?? 8;
+  const domain = scaleUpDomainChips(device);
   const heads = model.attention.numHeads;
   const out: Parallelism[] = [];
   for (const tp of TP_CHOICES) {

@@ -4,7 +4,7 @@ import type { ModelArch } from '../models/types.js';
 import type { QuantMode } from '../perf/quant.js';
 import type { Backend, MemoryPlan, Parallelism, PerfContext, StepShape, StepTime } from '../perf/types.js';
 import { acceptedTokensPerStep, speculativeStepCost } from '../perf/speculative.js';
-import { linkOf } from '../perf/collectives.js';
+import { linkOf, scaleUpDomainChips } from '../perf/collectives.js';
 import { inferredRecipeOf, placeholderLayoutOf, recipeDeployment, rowImageOf } from './inferred-recipes.js';
 import { asDisaggregated, multinodeEntryOf } from './multinode-exports.js';
 import type { BatchPolicy, BenchTopology, BenchWorkload, EngineTiming, PoolSpec } from './bench-engine.js';
@@ -788,7 +788,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   const workload: BenchWorkload = { clients: c, ...lengths, frontendLatencyS: settings.frontend.latencyS, frontendOutS: settings.frontend.outS };
 
   if (row.mode === 'agg') {
-    const exported = exportedAggRole(row.agg!, model, device.scaleUp.domainChips.value ?? 8);
+    const exported = exportedAggRole(row.agg!, model, scaleUpDomainChips(device));
     if (exported.note) notes.push(exported.note);
     const role = exported.role;
     const b = build(role, 'agg');
@@ -893,8 +893,7 @@ export function planReplay(measured: ValidationRow, deps: ReplayDeps, overrides:
   // A prefill worker batches as many prompts as fit its token budget (TensorRT-LLM context batching, SGLang
   // prefill batches); the rows' prefill_batch_size (always 1) is aiconfigurator's per-request sizing, not a cap.
   const prefillPerRank = Math.max(p.batch ?? 1, Math.ceil(settings.tokenBudget / Math.max(1, row.isl)));
-  const domain = device.scaleUp.domainChips.value ?? 8;
-  const scaleUp = chips <= domain;
+  const scaleUp = chips <= scaleUpDomainChips(device);
   // One sender to one receiver: inside the scale-up domain that is one pair of chips (a single link on a
   // switchless mesh), else the scale-out link.
   const { bandwidthBytesPerS: bw, latencyS } = linkOf(device, scaleUp ? 2 : Number.POSITIVE_INFINITY);
